@@ -1,0 +1,450 @@
+/* SPDX-License-Identifier: ISC */
+/**
+ * @file algaudit.h
+ * @brief libalgaudit: record algorithmic decisions in an algaudit log.
+ *
+ * An application opens one handle per producer identity, builds records
+ * with the record builder and logs them. algaudit_log() only copies the
+ * encoded record into the handle's queue and returns; a background
+ * thread of the handle batches the queue to the daemon, keeps many
+ * records in flight, and forgets a record only once the daemon has
+ * acknowledged it as durable. Reconnects resume exactly after the
+ * daemon's durable mark, so every record is stored exactly once.
+ *
+ * Conventions:
+ * - Functions returning int return 0 on success, a negative
+ *   ALGAUDIT_E* code, or a positive errno value passed through.
+ *   algaudit_strerror() explains any of them.
+ * - The library never prints, never exits, never aborts and never
+ *   raises a signal in the host (SIGPIPE is suppressed per socket).
+ *   Its own diagnostics go to an optional log callback.
+ * - Handles are thread-safe; records and options are not (use one per
+ *   thread, or lock).
+ * - After fork() the child must not use a handle opened by the parent:
+ *   it has no I/O thread. Every call on it returns ALGAUDIT_EFORKED;
+ *   algaudit_close() in the child frees the memory without touching
+ *   the parent's connection. The parent's handle is unaffected.
+ */
+#ifndef ALGAUDIT_H
+#define ALGAUDIT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(__GNUC__) && defined(ALGAUDIT_BUILDING)
+#define ALGAUDIT_API __attribute__((visibility("default")))
+#else
+#define ALGAUDIT_API
+#endif
+
+/** @name Version */
+/** @{ */
+#define ALGAUDIT_VERSION_MAJOR	0
+#define ALGAUDIT_VERSION_MINOR	1
+#define ALGAUDIT_VERSION_PATCH	0
+#define ALGAUDIT_VERSION_STRING	"0.1.0"
+/** @} */
+
+/** Error codes: a reserved negative range, disjoint from errno. */
+enum algaudit_error {
+	ALGAUDIT_EINVAL = -30900,	/**< invalid argument or field value */
+	ALGAUDIT_EFULL,		/**< queue full and the policy says so */
+	ALGAUDIT_ETIMEDOUT,	/**< the wait ended before the condition */
+	ALGAUDIT_ECLOSED,	/**< the handle is closing */
+	ALGAUDIT_EREJECTED,	/**< the daemon refused the record */
+	ALGAUDIT_EPROTO,	/**< malformed or unexpected data from daemon */
+	ALGAUDIT_EVERSION,	/**< the daemon speaks another protocol */
+	ALGAUDIT_EFENCED,	/**< a newer handle took this producer id */
+	ALGAUDIT_ESPOOL,	/**< the spool is unusable (see log callback) */
+	ALGAUDIT_EFORKED,	/**< handle used in a child after fork() */
+	ALGAUDIT_ENOTFOUND,	/**< no such value (e.g. receipt index) */
+	ALGAUDIT_EMAX
+};
+
+/** Data classes; every record and every input needs one. */
+enum algaudit_class {
+	ALGAUDIT_CLASS_ORDINARY = 1,
+	ALGAUDIT_CLASS_IMPORTANT = 2,
+	ALGAUDIT_CLASS_CORE = 3
+};
+
+/** Algorithm types of the 2022 algorithm recommendation provisions. */
+enum algaudit_algorithm_type {
+	ALGAUDIT_TYPE_GENERATIVE_SYNTHETIC = 1,
+	ALGAUDIT_TYPE_PERSONALIZED_PUSH = 2,
+	ALGAUDIT_TYPE_SORTING_SELECTION = 3,
+	ALGAUDIT_TYPE_RETRIEVAL_FILTERING = 4,
+	ALGAUDIT_TYPE_SCHEDULING_DECISION = 5,
+	ALGAUDIT_TYPE_OTHER = 6
+};
+
+/** Human involvement in a decision. */
+enum algaudit_automation {
+	ALGAUDIT_FULLY_AUTOMATED = 1,
+	ALGAUDIT_HUMAN_IN_THE_LOOP = 2,
+	ALGAUDIT_HUMAN_REVIEW_AFTER = 3
+};
+
+/** What algaudit_log() does when the queue is full. */
+enum algaudit_overflow {
+	ALGAUDIT_OVERFLOW_BLOCK = 0,	/**< wait, then ALGAUDIT_EFULL */
+	ALGAUDIT_OVERFLOW_SPOOL = 1,	/**< append to the spool directory */
+	ALGAUDIT_OVERFLOW_DROP = 2	/**< drop, count, send a loss record */
+};
+
+/** Counters, read with algaudit_counter(). */
+enum algaudit_counter_id {
+	ALGAUDIT_COUNTER_QUEUED = 0,	/**< records accepted by log calls */
+	ALGAUDIT_COUNTER_SENT,		/**< records written to the socket */
+	ALGAUDIT_COUNTER_ACKED,		/**< records acknowledged durable */
+	ALGAUDIT_COUNTER_RETRIED,	/**< records sent again after reconnect */
+	ALGAUDIT_COUNTER_SPOOLED,	/**< records written to the spool */
+	ALGAUDIT_COUNTER_REJECTED,	/**< records the daemon refused */
+	ALGAUDIT_COUNTER_DROPPED,	/**< records dropped (drop policy) */
+	ALGAUDIT_COUNTER_PENDING,	/**< records logged and not yet acked */
+	ALGAUDIT_COUNTER_RECONNECTS,	/**< connections made after the first */
+	ALGAUDIT_COUNTER_MAX
+};
+
+/** Levels passed to the log callback. */
+enum algaudit_log_level {
+	ALGAUDIT_LOG_ERROR = 0,
+	ALGAUDIT_LOG_WARNING = 1,
+	ALGAUDIT_LOG_INFO = 2,
+	ALGAUDIT_LOG_DEBUG = 3
+};
+
+/**
+ * Log callback. Called from the handle's I/O thread or from the calling
+ * thread; must not call back into the same handle. msg is valid only
+ * during the call.
+ */
+typedef void (*algaudit_log_fn)(int level, const char *msg, void *arg);
+
+struct algaudit_client;
+struct algaudit_options;
+struct algaudit_record;
+struct algaudit_receipt;
+
+/**
+ * @return the library version, e.g. "0.1.0"; a static string.
+ */
+ALGAUDIT_API const char *algaudit_version(void);
+
+/**
+ * Explains an error code.
+ * @param[in] code a value returned by any algaudit_* function.
+ * @return a static string naming the code and explaining it, e.g.
+ *     "ALGAUDIT_EFULL: queue full". Positive values are errno values
+ *     and are explained as by strerror(). Never NULL.
+ */
+ALGAUDIT_API const char *algaudit_strerror(int code);
+
+/** @name Options */
+/** @{ */
+
+/**
+ * Creates an options object holding the defaults documented with each
+ * setter.
+ * @param[out] out the new object; the caller frees it with
+ *     algaudit_options_free(). Unchanged on error.
+ * @return 0, or ENOMEM.
+ */
+ALGAUDIT_API int algaudit_options_new(struct algaudit_options **out);
+
+/** Frees an options object; NULL is allowed. */
+ALGAUDIT_API void algaudit_options_free(struct algaudit_options *opts);
+
+/**
+ * Sets the queue capacity: records logged and not yet acknowledged.
+ * Default 65536 records and 32 MiB of encoded records.
+ * @return 0, or ALGAUDIT_EINVAL if a value is 0, records exceeds
+ *     2^24 or bytes is below 64 KiB or above 4 GiB.
+ */
+ALGAUDIT_API int algaudit_options_set_queue(struct algaudit_options *opts,
+    size_t records, size_t bytes);
+
+/**
+ * Sets batching: at most max_records per batch; a partial batch waits
+ * at most linger_us microseconds for more records. Default 1024
+ * records, 1000 us.
+ * @return 0, or ALGAUDIT_EINVAL if max_records is 0 or above 65536, or
+ *     linger_us is above 1 s.
+ */
+ALGAUDIT_API int algaudit_options_set_batch(struct algaudit_options *opts,
+    size_t max_records, uint32_t linger_us);
+
+/**
+ * Sets the reconnect backoff: the first retry after initial_ms, each
+ * next one doubled up to max_ms, each with random jitter of up to half
+ * the delay. Default 50 ms and 5000 ms.
+ * @return 0, or ALGAUDIT_EINVAL if initial_ms is 0 or above max_ms.
+ */
+ALGAUDIT_API int algaudit_options_set_backoff(struct algaudit_options *opts,
+    uint32_t initial_ms, uint32_t max_ms);
+
+/**
+ * Sets the overflow policy (enum algaudit_overflow) and, for
+ * ALGAUDIT_OVERFLOW_BLOCK, how long algaudit_log() waits for room before
+ * returning ALGAUDIT_EFULL. Default BLOCK and 1000 ms.
+ * ALGAUDIT_OVERFLOW_SPOOL needs a spool directory.
+ * @return 0, or ALGAUDIT_EINVAL for an unknown policy.
+ */
+ALGAUDIT_API int algaudit_options_set_overflow(struct algaudit_options *opts,
+    int policy, uint32_t block_timeout_ms);
+
+/**
+ * Sets a spool directory: records the daemon cannot take in time are
+ * appended there (checksummed, fsync'd per batch) and replayed in order
+ * when it is back, also by the next process that opens a handle with
+ * the same producer id and spool directory. The directory is created
+ * (mode 0700) if missing and holds one spool per producer id.
+ * max_bytes bounds it (default 1 GiB when 0).
+ * @param[in] dir copied; NULL removes the setting.
+ * @return 0, ALGAUDIT_EINVAL, or ENOMEM.
+ */
+ALGAUDIT_API int algaudit_options_set_spool(struct algaudit_options *opts,
+    const char *dir, uint64_t max_bytes);
+
+/**
+ * Sets how long algaudit_close() waits for outstanding records to be
+ * acknowledged. Default 5000 ms.
+ * @return 0.
+ */
+ALGAUDIT_API int algaudit_options_set_close_timeout(
+    struct algaudit_options *opts, uint32_t ms);
+
+/**
+ * Sets the log callback for the library's diagnostics (default: none;
+ * the library is silent).
+ * @return 0.
+ */
+ALGAUDIT_API int algaudit_options_set_log(struct algaudit_options *opts,
+    algaudit_log_fn fn, void *arg);
+
+/** @} */
+
+/** @name Records */
+/** @{ */
+
+/**
+ * Creates an empty record. Its event time defaults to the time it is
+ * logged. The caller may reuse it after algaudit_log() returns (the
+ * record is copied) and after algaudit_record_reset().
+ * @param[out] out the record; the caller frees it with
+ *     algaudit_record_free(). Unchanged on error.
+ * @return 0, or ENOMEM.
+ */
+ALGAUDIT_API int algaudit_record_new(struct algaudit_record **out);
+
+/** Frees a record; NULL is allowed. */
+ALGAUDIT_API void algaudit_record_free(struct algaudit_record *rec);
+
+/** Clears every field, keeping the allocation for reuse. */
+ALGAUDIT_API void algaudit_record_reset(struct algaudit_record *rec);
+
+/**
+ * Explains why the last setter on rec failed, naming the field, e.g.
+ * "algorithm.id: required, missing or empty".
+ * @return a string owned by rec, valid until the next call on rec;
+ *     "" when the last call succeeded.
+ */
+ALGAUDIT_API const char *algaudit_record_error(const struct algaudit_record *rec);
+
+/*
+ * Setters. Strings are copied, must be UTF-8 and within the limits of
+ * docs/PROTOCOL.md; NULL clears an optional string. Each returns 0,
+ * ALGAUDIT_EINVAL (the record is unchanged; algaudit_record_error()
+ * names the field and the rule) or ENOMEM.
+ */
+ALGAUDIT_API int algaudit_record_set_event_time(struct algaudit_record *rec,
+    int64_t ns_since_epoch);
+ALGAUDIT_API int algaudit_record_set_algorithm(struct algaudit_record *rec,
+    const char *id, const char *version);
+ALGAUDIT_API int algaudit_record_set_algorithm_type(
+    struct algaudit_record *rec, int type);
+ALGAUDIT_API int algaudit_record_set_filing_number(
+    struct algaudit_record *rec, const char *filing_number);
+ALGAUDIT_API int algaudit_record_set_model_digest(struct algaudit_record *rec,
+    const void *digest, size_t len);
+ALGAUDIT_API int algaudit_record_set_subject(struct algaudit_record *rec,
+    const char *subject);
+ALGAUDIT_API int algaudit_record_set_decision(struct algaudit_record *rec,
+    const char *decision);
+ALGAUDIT_API int algaudit_record_set_score(struct algaudit_record *rec,
+    double score);
+ALGAUDIT_API int algaudit_record_clear_score(struct algaudit_record *rec);
+ALGAUDIT_API int algaudit_record_add_input_text(struct algaudit_record *rec,
+    const char *name, const char *value, int data_class);
+ALGAUDIT_API int algaudit_record_add_input_number(
+    struct algaudit_record *rec, const char *name, double value,
+    int data_class);
+ALGAUDIT_API int algaudit_record_add_input_bool(struct algaudit_record *rec,
+    const char *name, int value, int data_class);
+ALGAUDIT_API int algaudit_record_set_input_digest(struct algaudit_record *rec,
+    const void *digest, size_t len);
+ALGAUDIT_API int algaudit_record_add_attribution(struct algaudit_record *rec,
+    const char *feature, double weight);
+ALGAUDIT_API int algaudit_record_add_reason_code(struct algaudit_record *rec,
+    const char *code);
+ALGAUDIT_API int algaudit_record_set_explanation_text(
+    struct algaudit_record *rec, const char *text);
+ALGAUDIT_API int algaudit_record_set_automation(struct algaudit_record *rec,
+    int automation);
+ALGAUDIT_API int algaudit_record_set_reviewer(struct algaudit_record *rec,
+    const char *reviewer);
+ALGAUDIT_API int algaudit_record_set_data_class(struct algaudit_record *rec,
+    int data_class);
+ALGAUDIT_API int algaudit_record_set_jurisdiction(struct algaudit_record *rec,
+    const char *jurisdiction);
+ALGAUDIT_API int algaudit_record_set_purpose(struct algaudit_record *rec,
+    const char *purpose);
+ALGAUDIT_API int algaudit_record_set_trace_id(struct algaudit_record *rec,
+    const char *trace_id);
+ALGAUDIT_API int algaudit_record_set_decision_id(struct algaudit_record *rec,
+    const char *decision_id);
+ALGAUDIT_API int algaudit_record_add_label(struct algaudit_record *rec,
+    const char *key, const char *value);
+
+/**
+ * Checks that rec has every required field (algorithm id, decision,
+ * data class) and follows every rule; the same check algaudit_log()
+ * makes.
+ * @return 0, or ALGAUDIT_EINVAL with algaudit_record_error() set.
+ */
+ALGAUDIT_API int algaudit_record_validate(struct algaudit_record *rec);
+
+/**
+ * Computes a pseudonymous subject id: lowercase hex of
+ * HMAC-SHA-256(key, raw_id), so raw identifiers need not leave the app.
+ * @param[in] key secret key bytes, at least 16.
+ * @param[in] raw_id NUL-terminated raw identifier.
+ * @param[out] out 65 bytes: 64 hex digits and a NUL.
+ * @return 0, or ALGAUDIT_EINVAL (key too short, NULL argument).
+ */
+ALGAUDIT_API int algaudit_subject_hash(const void *key, size_t keylen,
+    const char *raw_id, char out[65]);
+
+/** @} */
+
+/** @name Handles */
+/** @{ */
+
+/**
+ * Opens a handle and starts its I/O thread, which connects in the
+ * background: a daemon that is down at open time is not an error;
+ * records queue (or spool) until it is up.
+ * @param[in] endpoint "unix:PATH" or "tcp:HOST:PORT"; copied.
+ * @param[in] producer_id stable name of this producing application
+ *     instance (1 to 128 printable ASCII bytes, no space); copied.
+ * @param[in] opts options, or NULL for the defaults; copied, the caller
+ *     keeps ownership.
+ * @param[out] out the handle; close it with algaudit_close().
+ *     Unchanged on error.
+ * @return 0, ALGAUDIT_EINVAL (bad endpoint, producer id or option
+ *     combination), ALGAUDIT_ESPOOL (spool directory unusable),
+ *     ENOMEM, or an errno from creating the thread.
+ */
+ALGAUDIT_API int algaudit_open(const char *endpoint, const char *producer_id,
+    const struct algaudit_options *opts, struct algaudit_client **out);
+
+/**
+ * Drains and frees a handle: waits up to the close timeout until every
+ * logged record is acknowledged (with a spool, what is left goes to the
+ * spool for the next process), stops the I/O thread and frees
+ * everything. The handle is invalid afterwards, whatever the result.
+ * NULL is allowed.
+ * @return 0 when nothing logged is left unacknowledged or unspooled,
+ *     ALGAUDIT_ETIMEDOUT when records were still outstanding (they are
+ *     lost unless spooled; algaudit_counter() before close tells how
+ *     many), ALGAUDIT_EFORKED in a child after fork().
+ */
+ALGAUDIT_API int algaudit_close(struct algaudit_client *client);
+
+/**
+ * Logs a record: validates it, encodes it into the handle's queue and
+ * returns. No system call and no allocation in the common case. The
+ * caller keeps rec and may reuse it at once.
+ * @return 0 (queued; durable later, see algaudit_flush()),
+ *     ALGAUDIT_EINVAL (rec invalid; algaudit_record_error() says why),
+ *     ALGAUDIT_EFULL (queue full under the block policy after its
+ *     timeout, or under the spool policy with the spool full),
+ *     ALGAUDIT_ECLOSED, ALGAUDIT_EFENCED, ALGAUDIT_EFORKED,
+ *     ALGAUDIT_ESPOOL (spool write failed).
+ *     Under the drop policy a full queue drops the record, counts it
+ *     and returns 0.
+ */
+ALGAUDIT_API int algaudit_log(struct algaudit_client *client,
+    struct algaudit_record *rec);
+
+/**
+ * Logs a record and waits until it is durable: for decisions the app
+ * must not act on unless they are recorded (fail closed).
+ * @param[in] timeout_ms how long to wait in all.
+ * @param[out] receipt if not NULL, filled on success; allocate it with
+ *     algaudit_receipt_new().
+ * @return 0 (durable), any error of algaudit_log(), ALGAUDIT_ETIMEDOUT
+ *     (not known to be durable yet; it stays queued and will be sent),
+ *     ALGAUDIT_EREJECTED (the daemon refused it; see the log callback).
+ */
+ALGAUDIT_API int algaudit_log_sync(struct algaudit_client *client,
+    struct algaudit_record *rec, uint32_t timeout_ms,
+    struct algaudit_receipt *receipt);
+
+/**
+ * Waits until every record logged before the call is acknowledged
+ * durable (or refused by the daemon).
+ * @return 0, ALGAUDIT_ETIMEDOUT, ALGAUDIT_EFENCED, ALGAUDIT_EFORKED.
+ */
+ALGAUDIT_API int algaudit_flush(struct algaudit_client *client,
+    uint32_t timeout_ms);
+
+/**
+ * Reads a counter (enum algaudit_counter_id); a consistent snapshot of
+ * each counter, not across counters.
+ * @return the value, or 0 for an unknown id.
+ */
+ALGAUDIT_API uint64_t algaudit_counter(const struct algaudit_client *client,
+    int id);
+
+/** @} */
+
+/** @name Receipts */
+/** @{ */
+
+/**
+ * Creates an empty receipt for algaudit_log_sync().
+ * @param[out] out freed by the caller with algaudit_receipt_free().
+ * @return 0, or ENOMEM.
+ */
+ALGAUDIT_API int algaudit_receipt_new(struct algaudit_receipt **out);
+
+/** Frees a receipt; NULL is allowed. */
+ALGAUDIT_API void algaudit_receipt_free(struct algaudit_receipt *r);
+
+/** @return the record's producer_seq. */
+ALGAUDIT_API uint64_t algaudit_receipt_seq(const struct algaudit_receipt *r);
+
+/**
+ * Gets the record's log index.
+ * @return 0, or ALGAUDIT_ENOTFOUND when the daemon already had the
+ *     record from an earlier connection and did not say where.
+ */
+ALGAUDIT_API int algaudit_receipt_index(const struct algaudit_receipt *r,
+    uint64_t *index);
+
+/** @return the log size right after the commit that made it durable. */
+ALGAUDIT_API uint64_t algaudit_receipt_log_size(
+    const struct algaudit_receipt *r);
+
+/** @} */
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* ALGAUDIT_H */
