@@ -11,8 +11,42 @@
  * databases and their keys so that a third party can read a store.
  *
  * Errors: functions return 0, a negative STORE_E* code, or a positive
- * errno passed through (LMDB's own MDB_* codes are mapped to STORE_E*).
- * store_strerror() explains any of them.
+ * errno passed through (LMDB's own MDB_* codes are mapped to STORE_E*;
+ * store_lmdb_error() keeps the LMDB message behind a STORE_ELMDB).
+ * store_strerror() explains any of them. The store never prints.
+ *
+ * Threads. One struct store may be shared by several threads:
+ * - the writer calls (store_begin, store_append, store_producer_get_txn,
+ *   store_producer_put, store_commit, store_abort, store_set_fault,
+ *   store_next_index) come from one thread at a time, normally the
+ *   daemon's writer thread;
+ * - the reader calls (store_info, store_producer_get,
+ *   store_producers_each, store_iter_*) may run from any thread,
+ *   concurrently with each other and with an open write transaction;
+ *   they see the last committed state. One iterator is used by one
+ *   thread at a time (any thread: the store uses MDB_NOTLS);
+ * - store_open and store_close run alone.
+ * Growing the map waits until no read transaction of this process is
+ * open, so the writer thread must not hold an iterator (or sit in a
+ * store_producers_each callback) while it calls a writer function.
+ *
+ * Map size and the retry contract. A new store maps 64 MiB, an existing
+ * one at least its file size. store_begin() doubles the map (by at most
+ * 8 GiB a step, up to STORE_MAP_MAX) when it is over 75% used. If an
+ * append, a producer put or the commit still runs out of map, the store
+ * aborts the transaction, grows the map and returns STORE_EMAPFULL:
+ * the caller begins a new transaction and redoes all of its work (the
+ * aborted one left no trace). At STORE_MAP_MAX the map cannot grow and
+ * the same failure is STORE_EFULL.
+ *
+ * Testing hooks, read by store_open() for writers (never for
+ * STORE_RDONLY); a malformed value makes store_open() fail with EINVAL:
+ * - ALGAUDIT_STORE_FAULT="commit:N:eio|enospc|mapfull|fault": the N-th
+ *   store_commit() after the open fails as store_set_fault() describes
+ *   (eio -> STORE_EIO, enospc -> STORE_EFULL, mapfull -> STORE_EMAPFULL
+ *   with the map grown, fault -> STORE_EFAULT).
+ * - ALGAUDIT_STORE_MAPSIZE=BYTES: start a new store's map at BYTES
+ *   (65536 to STORE_MAP_MAX) instead of 64 MiB, to exercise growth.
  */
 #ifndef ALGAUDIT_STORE_H
 #define ALGAUDIT_STORE_H
@@ -26,6 +60,14 @@
 #define STORE_RDONLY	0x01	/* readers: never write, never create */
 #define STORE_CREATE	0x02	/* create the directory and store if absent */
 
+/* Map sizes, in bytes. */
+#define STORE_MAP_INITIAL	((uint64_t)64 << 20)	/* new store */
+#define STORE_MAP_STEP_MAX	((uint64_t)8 << 30)	/* largest growth */
+#define STORE_MAP_MAX		((uint64_t)1 << 40)	/* ceiling: 1 TiB */
+
+/* Longest origin name, in bytes. */
+#define STORE_ORIGIN_MAX	255
+
 enum store_error {
 	STORE_EFORMAT = -31000,	/* not an algaudit store, or newer format */
 	STORE_ECORRUPT,		/* a value does not decode as documented */
@@ -37,6 +79,8 @@ enum store_error {
 	STORE_EIO,		/* I/O error; the transaction is lost */
 	STORE_EFAULT,		/* injected by the fault hook (tests) */
 	STORE_ELMDB,		/* any other LMDB failure */
+	STORE_ELOCKED,		/* another process is this store's writer */
+	STORE_EBUSY,		/* map outgrown while a read was open */
 	STORE_EMAX
 };
 
@@ -47,7 +91,7 @@ struct store_iter;
 struct store_info {
 	uint64_t	 si_entries;	/* log size: next index to append */
 	uint64_t	 si_producers;
-	uint64_t	 si_map_size;	/* bytes mapped */
+	uint64_t	 si_map_size;	/* bytes mapped by this process */
 	uint64_t	 si_map_used;	/* bytes of the map in use */
 	uint64_t	 si_file_size;	/* bytes of data.mdb on disk */
 	uint32_t	 si_format;	/* STORE_FORMAT_VERSION */
@@ -63,36 +107,181 @@ struct store_producer {
 	uint64_t	 sp_entries;	/* entries stored for it */
 };
 
-/* Callback of store_producers_each(): return non-zero to stop. */
+/*
+ * Callback of store_producers_each(): the producer id (id_len bytes,
+ * not NUL-terminated, valid during the call only), its row, and the
+ * caller's argument. Return non-zero to stop the walk.
+ */
 typedef int (*store_producer_fn)(const char *, size_t,
     const struct store_producer *, void *);
 
 /* Open and close. */
+
+/*
+ * Opens the store in directory dir.
+ * @param[out] sp	the handle; NULL on failure. Close with store_close().
+ * @param[in] dir	the store's directory (files data.mdb and lock.mdb).
+ * @param[in] flags	0 (writer, the store must exist), STORE_CREATE
+ *			(writer; create the directory, mode 0700, and an
+ *			empty store if absent; the parent must exist), or
+ *			STORE_RDONLY (reader; the store must exist; only
+ *			lock.mdb may be created if it is missing).
+ * @param[in] origin	the log's origin name for a new store (1 to
+ *			STORE_ORIGIN_MAX bytes of UTF-8, no control
+ *			characters), or NULL for "<hostname>/algaudit".
+ *			Ignored (but still checked) for an existing store.
+ * @return 0; EINVAL (bad flags, dir or origin, or a malformed testing
+ *	hook variable); ENOENT (no such directory or store); ENOTDIR;
+ *	STORE_EFORMAT (not an algaudit store: a foreign LMDB environment,
+ *	a file that is not LMDB, or a newer format); STORE_ECORRUPT;
+ *	STORE_ELOCKED (a writer open while another process writes);
+ *	STORE_EREADERS; STORE_ELMDB; or an errno such as EACCES or ENOMEM.
+ */
 int	 store_open(struct store **, const char *, int, const char *);
+
+/* Aborts an open write transaction and closes; NULL is allowed. */
 void	 store_close(struct store *);
+
+/* The directory the store was opened with; valid until store_close(). */
 const char *store_path(const struct store *);
+
+/*
+ * "CODE_NAME: explanation" for a STORE_E* code, strerror() for a
+ * positive errno, "success" for 0. Static storage; never NULL.
+ */
 const char *store_strerror(int);
 
+/*
+ * The LMDB message (mdb_strerror) of the last LMDB failure on this
+ * handle, from any thread, or NULL if there was none. Static storage.
+ */
+const char *store_lmdb_error(struct store *);
+
 /* Writer: one write transaction at a time, from one thread. */
+
+/*
+ * Opens the write transaction, growing the map first when it is over
+ * 75% used.
+ * @return 0; STORE_ETXN (one is already open, or the store is
+ *	STORE_RDONLY); ENOMEM (growing failed: the handle is unusable,
+ *	close it); STORE_EIO (an earlier fatal I/O error); STORE_ELMDB.
+ */
 int	 store_begin(struct store *);
+
+/*
+ * The index the next store_append() will use: the number of entries,
+ * counting those appended in the open transaction. Writer only; a
+ * reader's value is the log size at its store_open().
+ */
 uint64_t store_next_index(const struct store *);
+
+/*
+ * Appends len bytes (an Entry message, opaque to the store) at the next
+ * index; the bytes are copied.
+ * @param[out] index	the index used; may be NULL.
+ * @return 0; STORE_ETXN (no transaction); EINVAL (len 0 or over 4 GiB,
+ *	the transaction stays open). Otherwise the transaction has been
+ *	aborted: STORE_EMAPFULL (retry the transaction), STORE_EFULL,
+ *	STORE_EIO, STORE_ECORRUPT (the log already holds this index),
+ *	STORE_ELMDB, or an errno.
+ */
 int	 store_append(struct store *, const void *, size_t, uint64_t *);
+
+/*
+ * Reads a producer's row inside the write transaction, seeing its
+ * uncommitted updates. The id is a NUL-terminated string of 1 to 511
+ * bytes.
+ * @return 0; STORE_ENOTFOUND (no row; the transaction stays open);
+ *	STORE_ETXN; EINVAL (bad id). Otherwise the transaction has been
+ *	aborted: STORE_ECORRUPT (the row is not 32 bytes), STORE_EIO,
+ *	STORE_ELMDB.
+ */
 int	 store_producer_get_txn(struct store *, const char *,
 	    struct store_producer *);
+
+/*
+ * Writes a producer's row in the write transaction.
+ * @return 0; STORE_ETXN; EINVAL (bad id; the transaction stays open).
+ *	Otherwise the transaction has been aborted: STORE_EMAPFULL (retry
+ *	the transaction), STORE_EFULL, STORE_EIO, STORE_ELMDB.
+ */
 int	 store_producer_put(struct store *, const char *,
 	    const struct store_producer *);
+
+/*
+ * Commits the write transaction durably (LMDB fsyncs data and meta
+ * page before it returns). Whatever it returns, the transaction is
+ * over; on failure nothing of it is visible and store_next_index() is
+ * back to its value at store_begin().
+ * @return 0; STORE_ETXN (no transaction); STORE_EMAPFULL (map grown:
+ *	redo the transaction); STORE_EFULL; STORE_EIO (the handle may be
+ *	unusable afterwards: close and reopen); STORE_EFAULT or the code
+ *	given to store_set_fault(); STORE_ELMDB.
+ */
 int	 store_commit(struct store *);
+
+/* Aborts the write transaction, if any, and restores the next index. */
 void	 store_abort(struct store *);
+
+/*
+ * Fault hook for tests: the n-th following store_commit() that has a
+ * transaction (1 = the next) aborts it and fails with err, exactly as a
+ * real failure would: nothing of that transaction is visible. err is a
+ * STORE_E* code or an errno, mapped like a real failure (EIO ->
+ * STORE_EIO, ENOSPC -> STORE_EFULL, STORE_EMAPFULL also grows the map);
+ * 0 means STORE_EFAULT. n = 0 disables the hook. Fires once.
+ */
 void	 store_set_fault(struct store *, unsigned long, int);
 
 /* Readers: any thread, any process, while the writer works. */
+
+/*
+ * Reports the committed state: log size, producers, map, file, meta.
+ * @return 0; STORE_ECORRUPT (a meta value or a key does not decode);
+ *	STORE_EBUSY (see below); STORE_EREADERS; STORE_ELMDB; an errno.
+ * Every reader call transparently adopts a map grown by a writer in
+ * another process, unless another read transaction of this process is
+ * open at that moment: then it fails with STORE_EBUSY (close the open
+ * iterator and retry).
+ */
 int	 store_info(struct store *, struct store_info *);
+
+/*
+ * Reads a producer's committed row.
+ * @return 0; STORE_ENOTFOUND; EINVAL (bad id); STORE_ECORRUPT;
+ *	STORE_EBUSY; STORE_EREADERS; STORE_ELMDB.
+ */
 int	 store_producer_get(struct store *, const char *,
 	    struct store_producer *);
+
+/*
+ * Calls fn for each committed producer row, in key (byte) order, from
+ * one snapshot.
+ * @return 0 after the last row; fn's non-zero value if it stopped the
+ *	walk; STORE_ECORRUPT; STORE_EBUSY; STORE_EREADERS; STORE_ELMDB.
+ */
 int	 store_producers_each(struct store *, store_producer_fn, void *);
+
+/*
+ * Opens an iterator over the committed entries from index from on, in
+ * a read transaction (one snapshot) that lasts until store_iter_close().
+ * @param[out] it	the iterator; NULL on failure.
+ * @return 0; ENOMEM; STORE_EBUSY; STORE_EREADERS; STORE_ELMDB.
+ */
 int	 store_iter_open(struct store *, uint64_t, struct store_iter **);
+
+/*
+ * The next entry: its index and a view of its bytes, valid until the
+ * next call on this iterator or store_iter_close(); do not free it,
+ * copy what you keep.
+ * @return 0; STORE_ENOTFOUND (no more entries, or from was past the
+ *	end); STORE_ECORRUPT (a key is not 8 bytes, or the indexes are not
+ *	dense); STORE_ELMDB.
+ */
 int	 store_iter_next(struct store_iter *, uint64_t *, const void **,
 	    size_t *);
+
+/* Ends the iterator's read transaction and frees it; NULL is allowed. */
 void	 store_iter_close(struct store_iter *);
 
 #endif /* ALGAUDIT_STORE_H */

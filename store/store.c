@@ -1,0 +1,1133 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * store.c: the audit store's LMDB environment, its three databases
+ * (entries, producers, meta), the one write transaction, read-only
+ * snapshots for readers in any thread or process, and the map that grows
+ * under the writer without readers noticing.
+ *
+ * This is the only file that talks to LMDB about the environment; it
+ * maps every MDB_* code to a STORE_E* code and never prints. It treats
+ * entry values as opaque bytes: it never decodes protobuf. It never
+ * turns off LMDB's fsyncs (no MDB_NOSYNC, MDB_NOMETASYNC, MDB_WRITEMAP):
+ * a commit that returns 0 is on disk. docs/FORMAT.md is the layout.
+ *
+ * Remapping (growing the map, or adopting the map a writer in another
+ * process grew) unmaps the memory that every read transaction of this
+ * process points into, so it waits until s_readers, the number of open
+ * read transactions, is zero. Readers are counted under s_lock before
+ * they begin; the remap runs under s_lock, so no read begins during it.
+ */
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include <errno.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <lmdb.h>
+
+#include "record.h"
+#include "store.h"
+
+#define STORE_MAXDBS		16	/* room for Merkle, checkpoints, ... */
+#define STORE_MAP_MIN		((uint64_t)64 << 10)
+#define STORE_PRODUCER_LEN	32	/* bytes of a producers value */
+#define STORE_REMAP_TRIES	16
+#define STORE_DATA_FILE		"data.mdb"
+
+struct store {
+	MDB_env		*s_env;
+	MDB_dbi		 s_entries;
+	MDB_dbi		 s_producers;
+	MDB_dbi		 s_meta;
+	int		 s_flags;	/* STORE_RDONLY, STORE_CREATE */
+	char		*s_path;	/* the directory */
+	char		*s_data;	/* the directory's data.mdb */
+	size_t		 s_psize;	/* LMDB page size */
+	size_t		 s_maxkey;	/* longest key LMDB accepts */
+
+	/* Writer thread only. */
+	MDB_txn		*s_txn;		/* the write transaction, or NULL */
+	uint64_t	 s_next;	/* next index, uncommitted included */
+	uint64_t	 s_txn_next;	/* s_next when s_txn began */
+	unsigned long	 s_fault_n;	/* commits until the fault; 0: off */
+	int		 s_fault_err;
+
+	/* Shared by the threads; see the file comment. */
+	pthread_mutex_t	 s_lock;
+	pthread_cond_t	 s_cond;	/* s_readers dropped to zero */
+	unsigned long	 s_readers;	/* open read transactions */
+	int		 s_dead;	/* a remap failed: the map is gone */
+	atomic_int	 s_mdb_err;	/* last LMDB failure, for the message */
+};
+
+struct store_iter {
+	struct store	*it_store;
+	MDB_txn		*it_txn;
+	MDB_cursor	*it_cur;
+	uint64_t	 it_next;	/* index expected next */
+	int		 it_started;
+};
+
+/* Names and explanations of the STORE_E* codes, in enum order. */
+static const char *const store_errstr[] = {
+	"STORE_EFORMAT: not an algaudit store, or a newer format",
+	"STORE_ECORRUPT: a stored value does not decode as documented",
+	"STORE_EMAPFULL: map full, grown; retry the transaction",
+	"STORE_EFULL: no space left on the device, or the map is at its "
+	    "1 TiB ceiling",
+	"STORE_ENOTFOUND: no such key",
+	"STORE_ETXN: transaction misuse: none open, one already open, or "
+	    "the store is read-only",
+	"STORE_EREADERS: too many reader slots in use",
+	"STORE_EIO: I/O error; the transaction is lost",
+	"STORE_EFAULT: failure injected by the fault hook",
+	"STORE_ELMDB: LMDB failure",
+	"STORE_ELOCKED: another process has this store open for writing",
+	"STORE_EBUSY: the store outgrew this process's map while a read "
+	    "transaction was open; close it and retry",
+};
+
+/* Writes v as 8 bytes, big-endian. */
+static void
+store_put64(unsigned char *p, uint64_t v)
+{
+	int i;
+
+	for (i = 7; i >= 0; i--) {
+		p[i] = (unsigned char)v;
+		v >>= 8;
+	}
+}
+
+/* Reads 8 big-endian bytes. */
+static uint64_t
+store_get64(const unsigned char *p)
+{
+	uint64_t v = 0;
+	int i;
+
+	for (i = 0; i < 8; i++)
+		v = v << 8 | p[i];
+	return v;
+}
+
+/* Writes v as 4 bytes, big-endian. */
+static void
+store_put32(unsigned char *p, uint32_t v)
+{
+	p[0] = (unsigned char)(v >> 24);
+	p[1] = (unsigned char)(v >> 16);
+	p[2] = (unsigned char)(v >> 8);
+	p[3] = (unsigned char)v;
+}
+
+/* Reads 4 big-endian bytes. */
+static uint32_t
+store_get32(const unsigned char *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+	    (uint32_t)p[2] << 8 | (uint32_t)p[3];
+}
+
+/*
+ * Maps an LMDB (or errno, or already STORE_E*) code to what the store
+ * returns, and remembers LMDB failures for store_lmdb_error().
+ */
+static int
+store_mdb_err(struct store *s, int rc)
+{
+	if (rc == 0)
+		return 0;
+	if (rc >= STORE_EFORMAT && rc < STORE_EMAX)
+		return rc;
+	if (s != NULL && rc != MDB_NOTFOUND)
+		atomic_store(&s->s_mdb_err, rc);
+	switch (rc) {
+	case MDB_MAP_FULL:
+		return STORE_EMAPFULL;
+	case ENOSPC:
+	case EDQUOT:
+		return STORE_EFULL;
+	case EIO:
+	case MDB_PANIC:
+		return STORE_EIO;
+	case MDB_READERS_FULL:
+		return STORE_EREADERS;
+	case MDB_NOTFOUND:
+		return STORE_ENOTFOUND;
+	case MDB_CORRUPTED:
+	case MDB_PAGE_NOTFOUND:
+		return STORE_ECORRUPT;
+	case MDB_INVALID:
+	case MDB_VERSION_MISMATCH:
+	case MDB_INCOMPATIBLE:
+		return STORE_EFORMAT;
+	default:
+		break;
+	}
+	if (rc > 0)
+		return rc;
+	return STORE_ELMDB;
+}
+
+/* Returns the current time in ns since the epoch. */
+static int64_t
+store_now_ns(void)
+{
+	struct timespec ts;
+
+	if (clock_gettime(CLOCK_REALTIME, &ts) != 0)
+		return 0;
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* Checks an origin: 1 to STORE_ORIGIN_MAX bytes of UTF-8, no controls. */
+static int
+store_origin_valid(const char *origin)
+{
+	size_t i, len;
+
+	len = strlen(origin);
+	if (len == 0 || len > STORE_ORIGIN_MAX)
+		return 0;
+	for (i = 0; i < len; i++)
+		if ((unsigned char)origin[i] < 0x20 ||
+		    (unsigned char)origin[i] == 0x7f)
+			return 0;
+	return record_utf8_valid(origin, len);
+}
+
+/* Checks a producer id against LMDB's key limit; returns its length. */
+static size_t
+store_id_len(const struct store *s, const char *id)
+{
+	size_t len;
+
+	if (id == NULL)
+		return 0;
+	len = strlen(id);
+	if (len > s->s_maxkey)
+		return 0;
+	return len;
+}
+
+/* Encodes a producers value. */
+static void
+store_producer_encode(unsigned char *p, const struct store_producer *sp)
+{
+	store_put64(p, sp->sp_seq);
+	store_put64(p + 8, (uint64_t)sp->sp_first_ns);
+	store_put64(p + 16, (uint64_t)sp->sp_last_ns);
+	store_put64(p + 24, sp->sp_entries);
+}
+
+/* Decodes a producers value; STORE_ECORRUPT if it is not 32 bytes. */
+static int
+store_producer_decode(const MDB_val *v, struct store_producer *sp)
+{
+	const unsigned char *p = v->mv_data;
+
+	if (v->mv_size != STORE_PRODUCER_LEN)
+		return STORE_ECORRUPT;
+	sp->sp_seq = store_get64(p);
+	sp->sp_first_ns = (int64_t)store_get64(p + 8);
+	sp->sp_last_ns = (int64_t)store_get64(p + 16);
+	sp->sp_entries = store_get64(p + 24);
+	return 0;
+}
+
+/*
+ * Parses ALGAUDIT_STORE_FAULT="commit:N:eio|enospc|mapfull|fault" into
+ * the fault hook. Absent is fine; malformed is EINVAL.
+ */
+static int
+store_env_fault(struct store *s)
+{
+	static const struct {
+		const char	*name;
+		int		 err;
+	} kinds[] = {
+		{ "eio", STORE_EIO },
+		{ "enospc", STORE_EFULL },
+		{ "mapfull", STORE_EMAPFULL },
+		{ "fault", STORE_EFAULT },
+	};
+	const char *v, *p;
+	char *end;
+	unsigned long n;
+	size_t i;
+
+	if ((v = getenv("ALGAUDIT_STORE_FAULT")) == NULL || *v == '\0')
+		return 0;
+	if (strncmp(v, "commit:", 7) != 0)
+		return EINVAL;
+	p = v + 7;
+	if (*p < '0' || *p > '9')
+		return EINVAL;
+	errno = 0;
+	n = strtoul(p, &end, 10);
+	if (errno != 0 || n == 0 || *end != ':')
+		return EINVAL;
+	for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+		if (strcmp(end + 1, kinds[i].name) == 0) {
+			s->s_fault_n = n;
+			s->s_fault_err = kinds[i].err;
+			return 0;
+		}
+	}
+	return EINVAL;
+}
+
+/* Parses ALGAUDIT_STORE_MAPSIZE=BYTES into *size; absent leaves it. */
+static int
+store_env_mapsize(uint64_t *size)
+{
+	const char *v;
+	char *end;
+	unsigned long long n;
+
+	if ((v = getenv("ALGAUDIT_STORE_MAPSIZE")) == NULL || *v == '\0')
+		return 0;
+	if (*v < '0' || *v > '9')
+		return EINVAL;
+	errno = 0;
+	n = strtoull(v, &end, 10);
+	if (errno != 0 || *end != '\0' || n < STORE_MAP_MIN ||
+	    n > STORE_MAP_MAX)
+		return EINVAL;
+	*size = n;
+	return 0;
+}
+
+/* The map size after one growth step from cur; 0 at the ceiling. */
+static uint64_t
+store_map_next(uint64_t cur)
+{
+	uint64_t step;
+
+	if (cur >= STORE_MAP_MAX)
+		return 0;
+	step = cur < STORE_MAP_STEP_MAX ? cur : STORE_MAP_STEP_MAX;
+	if (step < STORE_MAP_MIN)
+		step = STORE_MAP_MIN;
+	if (cur + step > STORE_MAP_MAX)
+		return STORE_MAP_MAX;
+	return cur + step;
+}
+
+/*
+ * Remaps to size bytes (0: adopt the size in the meta page) once no read
+ * transaction of this process is open. If LMDB fails to map again, the
+ * old map is already gone: the handle is marked dead.
+ */
+static int
+store_remap(struct store *s, uint64_t size)
+{
+	int rc;
+
+	pthread_mutex_lock(&s->s_lock);
+	while (s->s_readers > 0)
+		pthread_cond_wait(&s->s_cond, &s->s_lock);
+	if ((rc = s->s_dead) == 0 &&
+	    (rc = mdb_env_set_mapsize(s->s_env, (size_t)size)) != 0)
+		s->s_dead = rc;
+	pthread_mutex_unlock(&s->s_lock);
+	return store_mdb_err(s, rc);
+}
+
+/*
+ * Grows the map by steps until used bytes fit in 3/4 of it (want_room)
+ * or by one step (!want_room). STORE_EFULL if it is at the ceiling.
+ */
+static int
+store_grow(struct store *s, int want_room)
+{
+	MDB_envinfo ei;
+	uint64_t size, next, used;
+	int rc;
+
+	if ((rc = mdb_env_info(s->s_env, &ei)) != 0)
+		return store_mdb_err(s, rc);
+	size = ei.me_mapsize;
+	used = ((uint64_t)ei.me_last_pgno + 1) * s->s_psize;
+	if (want_room && used <= size / 4 * 3)
+		return 0;
+	if ((next = store_map_next(size)) == 0)
+		return want_room ? 0 : STORE_EFULL;
+	while (want_room && used > next / 4 * 3 &&
+	    store_map_next(next) != 0)
+		next = store_map_next(next);
+	return store_remap(s, next);
+}
+
+/*
+ * Ends a failed write transaction: aborts it unless LMDB already ended
+ * it (a failed commit), restores the next index, and grows the map if
+ * it was full. Returns the code for the caller.
+ */
+static int
+store_txn_fail(struct store *s, int rc, int ended)
+{
+	int grc;
+
+	if (!ended)
+		mdb_txn_abort(s->s_txn);
+	s->s_txn = NULL;
+	s->s_next = s->s_txn_next;
+	rc = store_mdb_err(s, rc);
+	if (rc != STORE_EMAPFULL)
+		return rc;
+	if ((grc = store_grow(s, 0)) != 0)
+		return grc;
+	return STORE_EMAPFULL;
+}
+
+/*
+ * Begins a read transaction counted in s_readers. Adopts a map grown
+ * by another process (MDB_MAP_RESIZED) when no other read transaction
+ * of this process is open, and clears stale reader slots once when the
+ * table is full.
+ */
+static int
+store_rd_begin(struct store *s, MDB_txn **txnp)
+{
+	int rc, tries, dead, cleared = 0;
+
+	*txnp = NULL;
+	for (tries = 0; tries < STORE_REMAP_TRIES; tries++) {
+		pthread_mutex_lock(&s->s_lock);
+		if ((rc = s->s_dead) != 0) {
+			pthread_mutex_unlock(&s->s_lock);
+			return store_mdb_err(s, rc);
+		}
+		s->s_readers++;
+		pthread_mutex_unlock(&s->s_lock);
+
+		rc = mdb_txn_begin(s->s_env, NULL, MDB_RDONLY, txnp);
+		if (rc == 0)
+			return 0;
+		*txnp = NULL;
+
+		pthread_mutex_lock(&s->s_lock);
+		s->s_readers--;
+		if (rc == MDB_MAP_RESIZED && (s->s_flags & STORE_RDONLY)) {
+			/*
+			 * Safe only with no other read of ours open; s_lock
+			 * keeps new ones from starting meanwhile.
+			 */
+			if (s->s_readers > 0)
+				rc = STORE_EBUSY;
+			else if ((rc = mdb_env_set_mapsize(s->s_env, 0)) != 0)
+				s->s_dead = rc;
+		} else if (rc == MDB_READERS_FULL && !cleared) {
+			cleared = 1;
+			rc = mdb_reader_check(s->s_env, &dead);
+		}
+		if (s->s_readers == 0)
+			pthread_cond_broadcast(&s->s_cond);
+		pthread_mutex_unlock(&s->s_lock);
+		if (rc != 0)
+			return store_mdb_err(s, rc);
+	}
+	return store_mdb_err(s, MDB_MAP_RESIZED);
+}
+
+/* Ends a read transaction begun by store_rd_begin(). */
+static void
+store_rd_end(struct store *s, MDB_txn *txn)
+{
+	if (txn == NULL)
+		return;
+	mdb_txn_abort(txn);
+	pthread_mutex_lock(&s->s_lock);
+	if (--s->s_readers == 0)
+		pthread_cond_broadcast(&s->s_cond);
+	pthread_mutex_unlock(&s->s_lock);
+}
+
+/*
+ * Finds the next index from the last key of entries in txn: last + 1,
+ * or 0 if the log is empty.
+ */
+static int
+store_last_index(struct store *s, MDB_txn *txn, uint64_t *next)
+{
+	MDB_cursor *cur;
+	MDB_val k, v;
+	int rc;
+
+	*next = 0;
+	if ((rc = mdb_cursor_open(txn, s->s_entries, &cur)) != 0)
+		return store_mdb_err(s, rc);
+	rc = mdb_cursor_get(cur, &k, &v, MDB_LAST);
+	mdb_cursor_close(cur);
+	if (rc == MDB_NOTFOUND)
+		return 0;
+	if (rc != 0)
+		return store_mdb_err(s, rc);
+	if (k.mv_size != 8)
+		return STORE_ECORRUPT;
+	*next = store_get64(k.mv_data);
+	if (*next == UINT64_MAX)
+		return STORE_ECORRUPT;
+	(*next)++;
+	return 0;
+}
+
+/* Puts a meta key in txn. */
+static int
+store_meta_put(struct store *s, MDB_txn *txn, const char *key,
+    const void *val, size_t len)
+{
+	MDB_val k, v;
+
+	k.mv_size = strlen(key);
+	k.mv_data = (void *)(uintptr_t)key;
+	v.mv_size = len;
+	v.mv_data = (void *)(uintptr_t)val;
+	return mdb_put(txn, s->s_meta, &k, &v, 0);
+}
+
+/* Gets a meta key from txn; STORE_ENOTFOUND if absent. */
+static int
+store_meta_get(struct store *s, MDB_txn *txn, const char *key, MDB_val *v)
+{
+	MDB_val k;
+
+	k.mv_size = strlen(key);
+	k.mv_data = (void *)(uintptr_t)key;
+	return store_mdb_err(s, mdb_get(txn, s->s_meta, &k, v));
+}
+
+/* Writes the databases and meta keys of a new store in txn. */
+static int
+store_init_meta(struct store *s, MDB_txn *txn, const char *origin)
+{
+	unsigned char fmt[4], created[8];
+	char host[HOST_NAME_MAX + 1], def[STORE_ORIGIN_MAX + 1];
+	int rc;
+
+	if ((rc = mdb_dbi_open(txn, "meta", MDB_CREATE, &s->s_meta)) != 0 ||
+	    (rc = mdb_dbi_open(txn, "entries", MDB_CREATE,
+	    &s->s_entries)) != 0 ||
+	    (rc = mdb_dbi_open(txn, "producers", MDB_CREATE,
+	    &s->s_producers)) != 0)
+		return store_mdb_err(s, rc);
+	if (origin == NULL) {
+		if (gethostname(host, sizeof(host)) != 0)
+			strcpy(host, "localhost");
+		host[sizeof(host) - 1] = '\0';
+		snprintf(def, sizeof(def), "%s/algaudit", host);
+		if (!store_origin_valid(def))
+			strcpy(def, "localhost/algaudit");
+		origin = def;
+	}
+	store_put32(fmt, STORE_FORMAT_VERSION);
+	store_put64(created, (uint64_t)store_now_ns());
+	if ((rc = store_meta_put(s, txn, "format", fmt, sizeof(fmt))) != 0 ||
+	    (rc = store_meta_put(s, txn, "origin", origin,
+	    strlen(origin))) != 0 ||
+	    (rc = store_meta_put(s, txn, "created", created,
+	    sizeof(created))) != 0)
+		return store_mdb_err(s, rc);
+	return 0;
+}
+
+/*
+ * Opens the databases of an existing store in txn and checks its
+ * format; creates them when may_create and the environment is empty.
+ */
+static int
+store_open_dbs(struct store *s, MDB_txn *txn, int may_create,
+    const char *origin)
+{
+	MDB_dbi main_dbi;
+	MDB_stat st;
+	MDB_val v;
+	uint32_t fmt;
+	int rc;
+
+	rc = mdb_dbi_open(txn, "meta", 0, &s->s_meta);
+	if (rc == MDB_NOTFOUND) {
+		/* Only an empty environment becomes a store. */
+		if (!may_create)
+			return STORE_EFORMAT;
+		if ((rc = mdb_dbi_open(txn, NULL, 0, &main_dbi)) != 0 ||
+		    (rc = mdb_stat(txn, main_dbi, &st)) != 0)
+			return store_mdb_err(s, rc);
+		if (st.ms_entries != 0)
+			return STORE_EFORMAT;
+		return store_init_meta(s, txn, origin);
+	}
+	if (rc == MDB_INCOMPATIBLE)
+		return STORE_EFORMAT;
+	if (rc != 0)
+		return store_mdb_err(s, rc);
+
+	if ((rc = store_meta_get(s, txn, "format", &v)) != 0)
+		return rc == STORE_ENOTFOUND ? STORE_EFORMAT : rc;
+	if (v.mv_size != 4)
+		return STORE_ECORRUPT;
+	fmt = store_get32(v.mv_data);
+	if (fmt == 0 || fmt > STORE_FORMAT_VERSION)
+		return STORE_EFORMAT;
+
+	rc = mdb_dbi_open(txn, "entries", 0, &s->s_entries);
+	if (rc == 0)
+		rc = mdb_dbi_open(txn, "producers", 0, &s->s_producers);
+	if (rc == MDB_NOTFOUND || rc == MDB_INCOMPATIBLE)
+		return STORE_EFORMAT;
+	return store_mdb_err(s, rc);
+}
+
+/*
+ * Chooses a writer's map: STORE_MAP_INITIAL (or the testing override)
+ * for a new store, grown by the usual steps until it holds the file.
+ */
+static int
+store_pick_mapsize(uint64_t file_size, uint64_t *size)
+{
+	uint64_t m = STORE_MAP_INITIAL, next;
+	int rc;
+
+	if ((rc = store_env_mapsize(&m)) != 0)
+		return rc;
+	while (m < file_size && (next = store_map_next(m)) != 0)
+		m = next;
+	if (m < file_size)
+		m = file_size;
+	if (m > SIZE_MAX)
+		return ENOMEM;
+	*size = m;
+	return 0;
+}
+
+/* Checks dir and the presence of its data file; sets *exists and size. */
+static int
+store_check_dir(struct store *s, int *exists, uint64_t *size)
+{
+	struct stat sb;
+
+	*exists = 0;
+	*size = 0;
+	if ((s->s_flags & STORE_CREATE) && mkdir(s->s_path, 0700) != 0 &&
+	    errno != EEXIST)
+		return errno;
+	if (stat(s->s_path, &sb) != 0)
+		return errno;
+	if (!S_ISDIR(sb.st_mode))
+		return ENOTDIR;
+	if (stat(s->s_data, &sb) == 0) {
+		if (!S_ISREG(sb.st_mode))
+			return STORE_EFORMAT;
+		*exists = 1;
+		*size = (uint64_t)sb.st_size;
+		return 0;
+	}
+	if (errno != ENOENT)
+		return errno;
+	/* Only a creating writer makes a new data file. */
+	return (s->s_flags & STORE_CREATE) ? 0 : ENOENT;
+}
+
+/* Opens the environment and its databases; the body of store_open(). */
+static int
+store_open_env(struct store *s, const char *origin)
+{
+	MDB_txn *txn = NULL;
+	MDB_stat st;
+	uint64_t file_size, mapsize;
+	unsigned int envflags = MDB_NOTLS;
+	int rc, exists, fd, dead, rdonly = s->s_flags & STORE_RDONLY;
+
+	if ((rc = store_check_dir(s, &exists, &file_size)) != 0)
+		return rc;
+	if ((rc = mdb_env_create(&s->s_env)) != 0) {
+		s->s_env = NULL;
+		return store_mdb_err(s, rc);
+	}
+	if ((rc = mdb_env_set_maxdbs(s->s_env, STORE_MAXDBS)) != 0)
+		return store_mdb_err(s, rc);
+	if (rdonly)
+		envflags |= MDB_RDONLY;
+	else {
+		if ((rc = store_pick_mapsize(file_size, &mapsize)) != 0)
+			return rc;
+		if ((rc = mdb_env_set_mapsize(s->s_env, (size_t)mapsize)) != 0)
+			return store_mdb_err(s, rc);
+	}
+	if ((rc = mdb_env_open(s->s_env, s->s_path, envflags, 0600)) != 0)
+		return store_mdb_err(s, rc);
+
+	if (!rdonly) {
+		/* One writer per store: exactly-once needs one next index. */
+		if ((rc = mdb_env_get_fd(s->s_env, &fd)) != 0)
+			return store_mdb_err(s, rc);
+		if (flock(fd, LOCK_EX | LOCK_NB) != 0)
+			return errno == EWOULDBLOCK ? STORE_ELOCKED : errno;
+		if ((rc = mdb_reader_check(s->s_env, &dead)) != 0)
+			return store_mdb_err(s, rc);
+	}
+	if ((rc = mdb_env_stat(s->s_env, &st)) != 0)
+		return store_mdb_err(s, rc);
+	s->s_psize = st.ms_psize;
+	s->s_maxkey = (size_t)mdb_env_get_maxkeysize(s->s_env);
+
+	if (rdonly) {
+		if ((rc = store_rd_begin(s, &txn)) != 0)
+			return rc;
+		rc = store_open_dbs(s, txn, 0, NULL);
+		if (rc == 0)
+			rc = store_last_index(s, txn, &s->s_next);
+		/* Committing a read transaction keeps its DBI handles. */
+		if (rc == 0 && (rc = mdb_txn_commit(txn)) != 0)
+			rc = store_mdb_err(s, rc);
+		else if (rc != 0)
+			mdb_txn_abort(txn);
+		txn = NULL;
+		pthread_mutex_lock(&s->s_lock);
+		s->s_readers--;
+		pthread_mutex_unlock(&s->s_lock);
+		return rc;
+	}
+
+	if ((rc = mdb_txn_begin(s->s_env, NULL, 0, &txn)) != 0)
+		return store_mdb_err(s, rc);
+	rc = store_open_dbs(s, txn, (s->s_flags & STORE_CREATE) != 0, origin);
+	if (rc == 0)
+		rc = store_last_index(s, txn, &s->s_next);
+	if (rc != 0) {
+		mdb_txn_abort(txn);
+		return rc;
+	}
+	if ((rc = mdb_txn_commit(txn)) != 0)
+		return store_mdb_err(s, rc);
+	return 0;
+}
+
+int
+store_open(struct store **sp, const char *dir, int flags, const char *origin)
+{
+	struct store *s;
+	size_t len;
+	int rc;
+
+	*sp = NULL;
+	if (dir == NULL || *dir == '\0' ||
+	    (flags & ~(STORE_RDONLY | STORE_CREATE)) != 0 ||
+	    (flags & STORE_RDONLY && flags & STORE_CREATE))
+		return EINVAL;
+	if (origin != NULL && !store_origin_valid(origin))
+		return EINVAL;
+	if ((s = calloc(1, sizeof(*s))) == NULL)
+		return ENOMEM;
+	s->s_flags = flags;
+	atomic_init(&s->s_mdb_err, 0);
+	if ((rc = pthread_mutex_init(&s->s_lock, NULL)) != 0) {
+		free(s);
+		return rc;
+	}
+	if ((rc = pthread_cond_init(&s->s_cond, NULL)) != 0) {
+		pthread_mutex_destroy(&s->s_lock);
+		free(s);
+		return rc;
+	}
+	len = strlen(dir);
+	if ((s->s_path = strdup(dir)) == NULL ||
+	    (s->s_data = malloc(len + sizeof("/" STORE_DATA_FILE))) == NULL) {
+		rc = ENOMEM;
+		goto fail;
+	}
+	snprintf(s->s_data, len + sizeof("/" STORE_DATA_FILE), "%s/%s", dir,
+	    STORE_DATA_FILE);
+	if (!(flags & STORE_RDONLY) && (rc = store_env_fault(s)) != 0)
+		goto fail;
+	if ((rc = store_open_env(s, origin)) != 0)
+		goto fail;
+	*sp = s;
+	return 0;
+
+fail:
+	store_close(s);
+	return rc;
+}
+
+void
+store_close(struct store *s)
+{
+	if (s == NULL)
+		return;
+	if (s->s_txn != NULL)
+		store_abort(s);
+	if (s->s_env != NULL)
+		mdb_env_close(s->s_env);
+	pthread_cond_destroy(&s->s_cond);
+	pthread_mutex_destroy(&s->s_lock);
+	free(s->s_data);
+	free(s->s_path);
+	free(s);
+}
+
+const char *
+store_path(const struct store *s)
+{
+	return s->s_path;
+}
+
+const char *
+store_strerror(int code)
+{
+	if (code == 0)
+		return "success";
+	if (code > 0)
+		return strerror(code);
+	if (code >= STORE_EFORMAT && code < STORE_EMAX)
+		return store_errstr[code - STORE_EFORMAT];
+	return "unknown store error";
+}
+
+const char *
+store_lmdb_error(struct store *s)
+{
+	int rc;
+
+	if ((rc = atomic_load(&s->s_mdb_err)) == 0)
+		return NULL;
+	return mdb_strerror(rc);
+}
+
+int
+store_begin(struct store *s)
+{
+	int rc;
+
+	if ((s->s_flags & STORE_RDONLY) || s->s_txn != NULL)
+		return STORE_ETXN;
+	pthread_mutex_lock(&s->s_lock);
+	rc = s->s_dead;
+	pthread_mutex_unlock(&s->s_lock);
+	if (rc != 0)
+		return store_mdb_err(s, rc);
+	if ((rc = store_grow(s, 1)) != 0)
+		return rc;
+	if ((rc = mdb_txn_begin(s->s_env, NULL, 0, &s->s_txn)) != 0) {
+		s->s_txn = NULL;
+		return store_mdb_err(s, rc);
+	}
+	s->s_txn_next = s->s_next;
+	return 0;
+}
+
+uint64_t
+store_next_index(const struct store *s)
+{
+	return s->s_next;
+}
+
+int
+store_append(struct store *s, const void *buf, size_t len, uint64_t *index)
+{
+	unsigned char kb[8];
+	MDB_val k, v;
+	int rc;
+
+	if (s->s_txn == NULL)
+		return STORE_ETXN;
+	if (buf == NULL || len == 0 || len > UINT32_MAX)
+		return EINVAL;
+	store_put64(kb, s->s_next);
+	k.mv_size = sizeof(kb);
+	k.mv_data = kb;
+	v.mv_size = len;
+	v.mv_data = (void *)(uintptr_t)buf;
+	if ((rc = mdb_put(s->s_txn, s->s_entries, &k, &v, MDB_APPEND)) != 0) {
+		/* MDB_APPEND refuses a key at or below the last one. */
+		if (rc == MDB_KEYEXIST) {
+			atomic_store(&s->s_mdb_err, rc);
+			rc = STORE_ECORRUPT;
+		}
+		return store_txn_fail(s, rc, 0);
+	}
+	if (index != NULL)
+		*index = s->s_next;
+	s->s_next++;
+	return 0;
+}
+
+int
+store_producer_get_txn(struct store *s, const char *id,
+    struct store_producer *sp)
+{
+	MDB_val k, v;
+	size_t len;
+	int rc;
+
+	if (s->s_txn == NULL)
+		return STORE_ETXN;
+	if ((len = store_id_len(s, id)) == 0 || sp == NULL)
+		return EINVAL;
+	k.mv_size = len;
+	k.mv_data = (void *)(uintptr_t)id;
+	rc = mdb_get(s->s_txn, s->s_producers, &k, &v);
+	if (rc == MDB_NOTFOUND)
+		return STORE_ENOTFOUND;
+	if (rc == 0)
+		rc = store_producer_decode(&v, sp);
+	if (rc != 0)
+		return store_txn_fail(s, rc, 0);
+	return 0;
+}
+
+int
+store_producer_put(struct store *s, const char *id,
+    const struct store_producer *sp)
+{
+	unsigned char buf[STORE_PRODUCER_LEN];
+	MDB_val k, v;
+	size_t len;
+	int rc;
+
+	if (s->s_txn == NULL)
+		return STORE_ETXN;
+	if ((len = store_id_len(s, id)) == 0 || sp == NULL)
+		return EINVAL;
+	store_producer_encode(buf, sp);
+	k.mv_size = len;
+	k.mv_data = (void *)(uintptr_t)id;
+	v.mv_size = sizeof(buf);
+	v.mv_data = buf;
+	if ((rc = mdb_put(s->s_txn, s->s_producers, &k, &v, 0)) != 0)
+		return store_txn_fail(s, rc, 0);
+	return 0;
+}
+
+int
+store_commit(struct store *s)
+{
+	int rc;
+
+	if (s->s_txn == NULL)
+		return STORE_ETXN;
+	if (s->s_fault_n > 0 && --s->s_fault_n == 0)
+		return store_txn_fail(s, s->s_fault_err != 0 ?
+		    s->s_fault_err : STORE_EFAULT, 0);
+	if ((rc = mdb_txn_commit(s->s_txn)) != 0)
+		return store_txn_fail(s, rc, 1);
+	s->s_txn = NULL;
+	return 0;
+}
+
+void
+store_abort(struct store *s)
+{
+	if (s->s_txn == NULL)
+		return;
+	mdb_txn_abort(s->s_txn);
+	s->s_txn = NULL;
+	s->s_next = s->s_txn_next;
+}
+
+void
+store_set_fault(struct store *s, unsigned long n, int err)
+{
+	s->s_fault_n = n;
+	s->s_fault_err = err;
+}
+
+int
+store_info(struct store *s, struct store_info *si)
+{
+	MDB_txn *txn;
+	MDB_stat st;
+	MDB_envinfo ei;
+	MDB_val v;
+	struct stat sb;
+	int rc;
+
+	memset(si, 0, sizeof(*si));
+	if ((rc = store_rd_begin(s, &txn)) != 0)
+		return rc;
+	if ((rc = store_last_index(s, txn, &si->si_entries)) != 0)
+		goto out;
+	if ((rc = mdb_stat(txn, s->s_producers, &st)) != 0) {
+		rc = store_mdb_err(s, rc);
+		goto out;
+	}
+	si->si_producers = st.ms_entries;
+	/* Inside the read transaction: the map cannot move under us. */
+	if ((rc = mdb_env_info(s->s_env, &ei)) != 0) {
+		rc = store_mdb_err(s, rc);
+		goto out;
+	}
+	si->si_map_size = ei.me_mapsize;
+	si->si_map_used = ((uint64_t)ei.me_last_pgno + 1) * s->s_psize;
+
+	if ((rc = store_meta_get(s, txn, "format", &v)) != 0)
+		goto meta;
+	if (v.mv_size != 4) {
+		rc = STORE_ECORRUPT;
+		goto out;
+	}
+	si->si_format = store_get32(v.mv_data);
+	if ((rc = store_meta_get(s, txn, "created", &v)) != 0)
+		goto meta;
+	if (v.mv_size != 8) {
+		rc = STORE_ECORRUPT;
+		goto out;
+	}
+	si->si_created_ns = (int64_t)store_get64(v.mv_data);
+	if ((rc = store_meta_get(s, txn, "origin", &v)) != 0)
+		goto meta;
+	if (v.mv_size == 0 || v.mv_size >= sizeof(si->si_origin)) {
+		rc = STORE_ECORRUPT;
+		goto out;
+	}
+	memcpy(si->si_origin, v.mv_data, v.mv_size);
+	si->si_origin[v.mv_size] = '\0';
+
+	if (stat(s->s_data, &sb) != 0) {
+		rc = errno;
+		goto out;
+	}
+	si->si_file_size = (uint64_t)sb.st_size;
+	goto out;
+
+meta:
+	/* A meta key every store has is missing. */
+	if (rc == STORE_ENOTFOUND)
+		rc = STORE_ECORRUPT;
+out:
+	store_rd_end(s, txn);
+	return rc;
+}
+
+int
+store_producer_get(struct store *s, const char *id,
+    struct store_producer *sp)
+{
+	MDB_txn *txn;
+	MDB_val k, v;
+	size_t len;
+	int rc;
+
+	if ((len = store_id_len(s, id)) == 0 || sp == NULL)
+		return EINVAL;
+	if ((rc = store_rd_begin(s, &txn)) != 0)
+		return rc;
+	k.mv_size = len;
+	k.mv_data = (void *)(uintptr_t)id;
+	if ((rc = mdb_get(txn, s->s_producers, &k, &v)) == 0)
+		rc = store_producer_decode(&v, sp);
+	else
+		rc = store_mdb_err(s, rc);
+	store_rd_end(s, txn);
+	return rc;
+}
+
+int
+store_producers_each(struct store *s, store_producer_fn fn, void *arg)
+{
+	struct store_producer sp;
+	MDB_txn *txn;
+	MDB_cursor *cur = NULL;
+	MDB_val k, v;
+	MDB_cursor_op op = MDB_FIRST;
+	int rc;
+
+	if (fn == NULL)
+		return EINVAL;
+	if ((rc = store_rd_begin(s, &txn)) != 0)
+		return rc;
+	if ((rc = mdb_cursor_open(txn, s->s_producers, &cur)) != 0) {
+		rc = store_mdb_err(s, rc);
+		goto out;
+	}
+	for (;;) {
+		if ((rc = mdb_cursor_get(cur, &k, &v, op)) != 0) {
+			rc = rc == MDB_NOTFOUND ? 0 : store_mdb_err(s, rc);
+			break;
+		}
+		op = MDB_NEXT;
+		if ((rc = store_producer_decode(&v, &sp)) != 0)
+			break;
+		if ((rc = fn(k.mv_data, k.mv_size, &sp, arg)) != 0)
+			break;
+	}
+out:
+	if (cur != NULL)
+		mdb_cursor_close(cur);
+	store_rd_end(s, txn);
+	return rc;
+}
+
+int
+store_iter_open(struct store *s, uint64_t from, struct store_iter **itp)
+{
+	struct store_iter *it;
+	int rc;
+
+	*itp = NULL;
+	if ((it = calloc(1, sizeof(*it))) == NULL)
+		return ENOMEM;
+	it->it_store = s;
+	it->it_next = from;
+	if ((rc = store_rd_begin(s, &it->it_txn)) != 0) {
+		free(it);
+		return rc;
+	}
+	if ((rc = mdb_cursor_open(it->it_txn, s->s_entries,
+	    &it->it_cur)) != 0) {
+		it->it_cur = NULL;
+		store_iter_close(it);
+		return store_mdb_err(s, rc);
+	}
+	*itp = it;
+	return 0;
+}
+
+int
+store_iter_next(struct store_iter *it, uint64_t *index, const void **buf,
+    size_t *len)
+{
+	unsigned char kb[8];
+	MDB_val k, v;
+	int rc;
+
+	if (it->it_started)
+		rc = mdb_cursor_get(it->it_cur, &k, &v, MDB_NEXT);
+	else {
+		store_put64(kb, it->it_next);
+		k.mv_size = sizeof(kb);
+		k.mv_data = kb;
+		rc = mdb_cursor_get(it->it_cur, &k, &v, MDB_SET_RANGE);
+	}
+	if (rc != 0)
+		return store_mdb_err(it->it_store, rc);
+	it->it_started = 1;
+	/* Indexes are dense from 0: anything else is damage. */
+	if (k.mv_size != 8 || store_get64(k.mv_data) != it->it_next)
+		return STORE_ECORRUPT;
+	*index = it->it_next++;
+	*buf = v.mv_data;
+	*len = v.mv_size;
+	return 0;
+}
+
+void
+store_iter_close(struct store_iter *it)
+{
+	if (it == NULL)
+		return;
+	if (it->it_cur != NULL)
+		mdb_cursor_close(it->it_cur);
+	store_rd_end(it->it_store, it->it_txn);
+	free(it);
+}
