@@ -155,6 +155,7 @@ cmd_query_run(struct store *st, const struct cmd_query_opts *o, FILE *out)
 {
 	struct output_table *t = NULL;
 	struct store_iter *it = NULL;
+	struct store_info si;
 	Algaudit__V1__Entry *e;
 	char err[JSON_RECORD_ERRLEN];
 	const void *data;
@@ -162,11 +163,24 @@ cmd_query_run(struct store *st, const struct cmd_query_opts *o, FILE *out)
 	size_t len, i;
 	int rc, ex = TOOLS_EXIT_FAIL;
 
-	if (o->cq_format == CMD_QUERY_TABLE &&
-	    (rc = output_table_new(&t, out, cmd_query_columns,
-	    CMD_QUERY_NCOLS, CMD_QUERY_PAGE)) != 0) {
-		cli_warnx("query", "%s", strerror(rc));
-		goto out;
+	if (o->cq_format == CMD_QUERY_TABLE) {
+		if ((rc = output_table_new(&t, out, cmd_query_columns,
+		    CMD_QUERY_NCOLS, CMD_QUERY_PAGE)) != 0) {
+			cli_warnx("query", "%s", strerror(rc));
+			goto out;
+		}
+		/* Room for the largest index, also beyond the first page. */
+		if ((rc = store_info(st, &si)) != 0) {
+			cli_warnx("query", "%s: %s", store_path(st),
+			    store_strerror(rc));
+			goto out;
+		}
+		if (si.si_entries > 0) {
+			n = si.si_entries - 1 < o->cq_to ?
+			    si.si_entries - 1 : o->cq_to;
+			output_table_min_width(t, 0,
+			    (size_t)snprintf(NULL, 0, "%" PRIu64, n));
+		}
 	}
 	if (o->cq_format == CMD_QUERY_CSV) {
 		for (i = 0; i < CMD_QUERY_CSV_NCOLS; i++)

@@ -662,7 +662,8 @@ json_record_parse(struct algaudit_record *rec, const char *buf, size_t len,
 	c.jc_err = err;
 	c.jc_errlen = errlen;
 	algaudit_record_reset(rec);
-	root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
+	root = json_loadb(buf, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY,
+	    &jerr);
 	if (root == NULL)
 		return json_record_fail(&c, "column %d: %s", jerr.column,
 		    jerr.text);
