@@ -30,7 +30,7 @@ struct output_table {
 	FILE				*ot_fp;
 	const struct output_column	*ot_cols;
 	size_t				 ot_ncols;
-	size_t				 ot_page;	/* rows deciding widths */
+	size_t				 ot_page;	/* rows for widths */
 	size_t				*ot_width;
 	char				**ot_cells;	/* page * ncols */
 	size_t				*ot_cellw;	/* their widths */

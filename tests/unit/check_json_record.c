@@ -25,8 +25,8 @@
 #define CHECK_NOW	1700000000123456789LL
 
 /* A minimal valid record, to which a test appends its keys. */
-#define CHECK_BASE	"\"algorithm\":{\"id\":\"credit\"},\"decision\":\"deny\"," \
-			"\"data_class\":\"ordinary\""
+#define CHECK_BASE	"\"algorithm\":{\"id\":\"credit\"}," \
+			"\"decision\":\"deny\",\"data_class\":\"ordinary\""
 
 /* Writable strings for protobuf-c messages built by hand. */
 static char check_demo[] = "demo";
@@ -241,7 +241,8 @@ START_TEST(test_event_time)
 	r = check_ok("{" CHECK_BASE
 	    ",\"event_time\":\"2024-05-01T20:00:00.123456789+08:00\"}");
 	ck_assert(r.event_time_ns == 1714564800123456789LL);
-	r = check_ok("{" CHECK_BASE ",\"event_time\":\"2024-05-01T12:00:00Z\"}");
+	r = check_ok("{" CHECK_BASE
+	    ",\"event_time\":\"2024-05-01T12:00:00Z\"}");
 	ck_assert(r.event_time_ns == 1714564800000000000LL);
 	check_fail("{" CHECK_BASE ",\"event_time_ns\":1,"
 	    "\"event_time\":\"2024-05-01T12:00:00Z\"}",
