@@ -219,6 +219,15 @@ ALGAUDIT_API int algaudit_options_set_close_timeout(
     struct algaudit_options *opts, uint32_t ms);
 
 /**
+ * Sets how long one connection attempt may take, from connect() to the
+ * daemon's Welcome, before it counts as failed and the backoff applies.
+ * Default 2000 ms.
+ * @return 0, or ALGAUDIT_EINVAL if ms is 0 or above one hour.
+ */
+ALGAUDIT_API int algaudit_options_set_connect_timeout(
+    struct algaudit_options *opts, uint32_t ms);
+
+/**
  * Sets the log callback for the library's diagnostics (default: none;
  * the library is silent).
  * @return 0.

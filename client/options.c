@@ -1,0 +1,177 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * options.c: the options object of algaudit_open() and its setters.
+ *
+ * Each setter checks its range and leaves the object unchanged when it
+ * refuses a value. The object is plain data; algaudit_open() copies it
+ * (options_copy()) so the caller may free or reuse it at once. Checks
+ * that combine several options (the spool policy needs a directory)
+ * belong to algaudit_open().
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "client.h"
+
+/* Fills opts with the documented defaults. */
+void
+options_defaults(struct algaudit_options *opts)
+{
+	memset(opts, 0, sizeof(*opts));
+	opts->o_queue_records = OPTIONS_QUEUE_RECORDS;
+	opts->o_queue_bytes = OPTIONS_QUEUE_BYTES;
+	opts->o_batch_records = OPTIONS_BATCH_RECORDS;
+	opts->o_linger_us = OPTIONS_LINGER_US;
+	opts->o_backoff_initial_ms = OPTIONS_BACKOFF_INITIAL;
+	opts->o_backoff_max_ms = OPTIONS_BACKOFF_MAX;
+	opts->o_overflow = ALGAUDIT_OVERFLOW_BLOCK;
+	opts->o_block_timeout_ms = OPTIONS_BLOCK_TIMEOUT;
+	opts->o_spool_dir = NULL;
+	opts->o_spool_max = OPTIONS_SPOOL_MAX;
+	opts->o_close_timeout_ms = OPTIONS_CLOSE_TIMEOUT;
+	opts->o_connect_timeout_ms = OPTIONS_CONNECT_TIMEOUT;
+}
+
+/* Copies src into dst (which holds nothing); returns 0 or ENOMEM. */
+int
+options_copy(struct algaudit_options *dst, const struct algaudit_options *src)
+{
+	*dst = *src;
+	dst->o_spool_dir = NULL;
+	if (src->o_spool_dir != NULL &&
+	    (dst->o_spool_dir = strdup(src->o_spool_dir)) == NULL)
+		return ENOMEM;
+	return 0;
+}
+
+/* Frees what an options value owns (the spool directory). */
+void
+options_clear(struct algaudit_options *opts)
+{
+	free(opts->o_spool_dir);
+	opts->o_spool_dir = NULL;
+}
+
+int
+algaudit_options_new(struct algaudit_options **out)
+{
+	struct algaudit_options *opts;
+
+	if (out == NULL)
+		return ALGAUDIT_EINVAL;
+	if ((opts = malloc(sizeof(*opts))) == NULL)
+		return ENOMEM;
+	options_defaults(opts);
+	*out = opts;
+	return 0;
+}
+
+void
+algaudit_options_free(struct algaudit_options *opts)
+{
+	if (opts == NULL)
+		return;
+	options_clear(opts);
+	free(opts);
+}
+
+int
+algaudit_options_set_queue(struct algaudit_options *opts, size_t records,
+    size_t bytes)
+{
+	if (opts == NULL || records == 0 ||
+	    records > OPTIONS_QUEUE_RECORDS_MAX ||
+	    bytes < OPTIONS_QUEUE_BYTES_MIN ||
+	    (uint64_t)bytes > OPTIONS_QUEUE_BYTES_MAX)
+		return ALGAUDIT_EINVAL;
+	opts->o_queue_records = records;
+	opts->o_queue_bytes = bytes;
+	return 0;
+}
+
+int
+algaudit_options_set_batch(struct algaudit_options *opts,
+    size_t max_records, uint32_t linger_us)
+{
+	if (opts == NULL || max_records == 0 ||
+	    max_records > OPTIONS_BATCH_RECORDS_MAX ||
+	    linger_us > OPTIONS_LINGER_US_MAX)
+		return ALGAUDIT_EINVAL;
+	opts->o_batch_records = max_records;
+	opts->o_linger_us = linger_us;
+	return 0;
+}
+
+int
+algaudit_options_set_backoff(struct algaudit_options *opts,
+    uint32_t initial_ms, uint32_t max_ms)
+{
+	if (opts == NULL || initial_ms == 0 || initial_ms > max_ms ||
+	    max_ms > 3600u * 1000)
+		return ALGAUDIT_EINVAL;
+	opts->o_backoff_initial_ms = initial_ms;
+	opts->o_backoff_max_ms = max_ms;
+	return 0;
+}
+
+int
+algaudit_options_set_overflow(struct algaudit_options *opts, int policy,
+    uint32_t block_timeout_ms)
+{
+	if (opts == NULL || (policy != ALGAUDIT_OVERFLOW_BLOCK &&
+	    policy != ALGAUDIT_OVERFLOW_SPOOL &&
+	    policy != ALGAUDIT_OVERFLOW_DROP))
+		return ALGAUDIT_EINVAL;
+	opts->o_overflow = policy;
+	opts->o_block_timeout_ms = block_timeout_ms;
+	return 0;
+}
+
+int
+algaudit_options_set_spool(struct algaudit_options *opts, const char *dir,
+    uint64_t max_bytes)
+{
+	char *copy = NULL;
+
+	if (opts == NULL || (dir != NULL && *dir == '\0') ||
+	    (max_bytes != 0 && max_bytes < OPTIONS_SPOOL_MAX_MIN))
+		return ALGAUDIT_EINVAL;
+	if (dir != NULL && (copy = strdup(dir)) == NULL)
+		return ENOMEM;
+	free(opts->o_spool_dir);
+	opts->o_spool_dir = copy;
+	opts->o_spool_max = max_bytes == 0 ? OPTIONS_SPOOL_MAX : max_bytes;
+	return 0;
+}
+
+int
+algaudit_options_set_close_timeout(struct algaudit_options *opts,
+    uint32_t ms)
+{
+	if (opts == NULL)
+		return ALGAUDIT_EINVAL;
+	opts->o_close_timeout_ms = ms;
+	return 0;
+}
+
+int
+algaudit_options_set_connect_timeout(struct algaudit_options *opts,
+    uint32_t ms)
+{
+	if (opts == NULL || ms == 0 || ms > 3600u * 1000)
+		return ALGAUDIT_EINVAL;
+	opts->o_connect_timeout_ms = ms;
+	return 0;
+}
+
+int
+algaudit_options_set_log(struct algaudit_options *opts, algaudit_log_fn fn,
+    void *arg)
+{
+	if (opts == NULL)
+		return ALGAUDIT_EINVAL;
+	opts->o_log_fn = fn;
+	opts->o_log_arg = arg;
+	return 0;
+}
