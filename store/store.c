@@ -713,6 +713,7 @@ store_open_env(struct store *s, const char *origin)
 	return 0;
 }
 
+/* Opens (and with STORE_CREATE creates) the store in dir. */
 int
 store_open(struct store **sp, const char *dir, int flags, const char *origin)
 {
@@ -760,6 +761,7 @@ fail:
 	return rc;
 }
 
+/* Aborts the write transaction, closes the environment, frees. */
 void
 store_close(struct store *s)
 {
@@ -776,12 +778,14 @@ store_close(struct store *s)
 	free(s);
 }
 
+/* Returns the directory the store was opened with. */
 const char *
 store_path(const struct store *s)
 {
 	return s->s_path;
 }
 
+/* Explains a STORE_E* code or an errno. */
 const char *
 store_strerror(int code)
 {
@@ -794,6 +798,7 @@ store_strerror(int code)
 	return "unknown store error";
 }
 
+/* Returns LMDB's message for the last LMDB failure, or NULL. */
 const char *
 store_lmdb_error(struct store *s)
 {
@@ -804,6 +809,7 @@ store_lmdb_error(struct store *s)
 	return mdb_strerror(rc);
 }
 
+/* Opens the write transaction, growing the map first if needed. */
 int
 store_begin(struct store *s)
 {
@@ -826,12 +832,14 @@ store_begin(struct store *s)
 	return 0;
 }
 
+/* Returns the index the next append will use. */
 uint64_t
 store_next_index(const struct store *s)
 {
 	return s->s_next;
 }
 
+/* Appends one entry at the next index. */
 int
 store_append(struct store *s, const void *buf, size_t len, uint64_t *index)
 {
@@ -862,6 +870,7 @@ store_append(struct store *s, const void *buf, size_t len, uint64_t *index)
 	return 0;
 }
 
+/* Reads a producer row in the write transaction. */
 int
 store_producer_get_txn(struct store *s, const char *id,
     struct store_producer *sp)
@@ -886,6 +895,7 @@ store_producer_get_txn(struct store *s, const char *id,
 	return 0;
 }
 
+/* Writes a producer row in the write transaction. */
 int
 store_producer_put(struct store *s, const char *id,
     const struct store_producer *sp)
@@ -909,6 +919,7 @@ store_producer_put(struct store *s, const char *id,
 	return 0;
 }
 
+/* Commits the write transaction durably, or fails it cleanly. */
 int
 store_commit(struct store *s)
 {
@@ -925,6 +936,7 @@ store_commit(struct store *s)
 	return 0;
 }
 
+/* Aborts the write transaction and restores the next index. */
 void
 store_abort(struct store *s)
 {
@@ -935,6 +947,7 @@ store_abort(struct store *s)
 	s->s_next = s->s_txn_next;
 }
 
+/* Arms the fault hook: the n-th next commit fails with err. */
 void
 store_set_fault(struct store *s, unsigned long n, int err)
 {
@@ -942,6 +955,7 @@ store_set_fault(struct store *s, unsigned long n, int err)
 	s->s_fault_err = err;
 }
 
+/* Reports the committed state in one read transaction. */
 int
 store_info(struct store *s, struct store_info *si)
 {
@@ -1009,6 +1023,7 @@ out:
 	return rc;
 }
 
+/* Reads a committed producer row. */
 int
 store_producer_get(struct store *s, const char *id,
     struct store_producer *sp)
@@ -1032,6 +1047,7 @@ store_producer_get(struct store *s, const char *id,
 	return rc;
 }
 
+/* Calls fn for every committed producer row, in key order. */
 int
 store_producers_each(struct store *s, store_producer_fn fn, void *arg)
 {
@@ -1068,6 +1084,7 @@ out:
 	return rc;
 }
 
+/* Opens an iterator over committed entries from index from. */
 int
 store_iter_open(struct store *s, uint64_t from, struct store_iter **itp)
 {
@@ -1093,6 +1110,7 @@ store_iter_open(struct store *s, uint64_t from, struct store_iter **itp)
 	return 0;
 }
 
+/* Returns the next entry as a view into the map. */
 int
 store_iter_next(struct store_iter *it, uint64_t *index, const void **buf,
     size_t *len)
@@ -1121,6 +1139,7 @@ store_iter_next(struct store_iter *it, uint64_t *index, const void **buf,
 	return 0;
 }
 
+/* Ends the iterator's read transaction and frees it. */
 void
 store_iter_close(struct store_iter *it)
 {

@@ -139,7 +139,10 @@ typedef int (*store_producer_fn)(const char *, size_t,
  */
 int	 store_open(struct store **, const char *, int, const char *);
 
-/* Aborts an open write transaction and closes; NULL is allowed. */
+/*
+ * Aborts an open write transaction and closes; NULL is allowed. Close
+ * every iterator of the store first.
+ */
 void	 store_close(struct store *);
 
 /* The directory the store was opened with; valid until store_close(). */
