@@ -77,6 +77,7 @@ struct algaudit_client {
 	pthread_mutex_t		 c_lock;
 	pthread_cond_t		 c_done;
 	uint64_t		 c_done_pos;	/* positions resolved */
+	uint64_t		 c_old_done;	/* predecessor's, resolved */
 	struct client_waiter	*c_sync;	/* sync waiters */
 	_Atomic unsigned	 c_nsync;
 };
@@ -289,6 +290,7 @@ client_resolve(struct algaudit_client *c, const struct client_resolution *r)
 		}
 	}
 	c->c_done_pos += npos;
+	c->c_old_done += r->cr_nopos;
 	if (atomic_load(&c->c_nwaiters) > 0)
 		pthread_cond_broadcast(&c->c_done);
 	pthread_mutex_unlock(&c->c_lock);
@@ -451,8 +453,8 @@ algaudit_log_sync(struct algaudit_client *c, struct algaudit_record *rec,
 }
 
 /*
- * Waits until every record queued before the call is resolved, or the
- * deadline. Returns 0, ALGAUDIT_ETIMEDOUT or ALGAUDIT_EFENCED.
+ * Waits until every record queued before the call (and every record a
+ * predecessor left in the spool) is resolved, or the deadline. Returns 0, ALGAUDIT_ETIMEDOUT or ALGAUDIT_EFENCED.
  */
 static int
 client_flush(struct algaudit_client *c, uint32_t timeout_ms)
@@ -464,7 +466,7 @@ client_flush(struct algaudit_client *c, uint32_t timeout_ms)
 	deadline = client_deadline(timeout_ms);
 	target = queue_head(c->c_q);
 	pthread_mutex_lock(&c->c_lock);
-	if (c->c_done_pos >= target) {
+	if (c->c_done_pos >= target && c->c_old_done >= c->c_old) {
 		pthread_mutex_unlock(&c->c_lock);
 		return 0;
 	}
@@ -472,11 +474,11 @@ client_flush(struct algaudit_client *c, uint32_t timeout_ms)
 	pthread_mutex_unlock(&c->c_lock);
 	io_wake(c->c_io, 0);
 	pthread_mutex_lock(&c->c_lock);
-	while (c->c_done_pos < target &&
+	while ((c->c_done_pos < target || c->c_old_done < c->c_old) &&
 	    atomic_load(&c->c_state) != CLIENT_FENCED && rc != ETIMEDOUT)
 		rc = pthread_cond_timedwait(&c->c_done, &c->c_lock, &deadline);
 	atomic_fetch_sub(&c->c_nwaiters, 1);
-	rc = c->c_done_pos >= target ? 0 :
+	rc = c->c_done_pos >= target && c->c_old_done >= c->c_old ? 0 :
 	    atomic_load(&c->c_state) == CLIENT_FENCED ? ALGAUDIT_EFENCED :
 	    ALGAUDIT_ETIMEDOUT;
 	pthread_mutex_unlock(&c->c_lock);
@@ -614,7 +616,7 @@ algaudit_open(const char *endpoint, const char *producer_id,
 	    (c->c_opts.o_spool_dir != NULL &&
 	    (rc = client_open_spool(c)) != 0) ||
 	    (rc = io_new(c, endpoint, producer_id, &c->c_opts, c->c_q,
-	    c->c_sp, &c->c_io)) != 0 ||
+	    c->c_sp, c->c_old, &c->c_io)) != 0 ||
 	    (rc = io_start(c->c_io)) != 0) {
 		client_free(c);
 		return rc;

@@ -192,7 +192,7 @@ struct io;
 
 int	 io_new(struct algaudit_client *, const char *, const char *,
 	    const struct algaudit_options *, struct queue *, struct spool *,
-	    struct io **);
+	    uint64_t, struct io **);
 int	 io_start(struct io *);
 void	 io_stop(struct io *);
 void	 io_free(struct io *);

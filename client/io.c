@@ -207,12 +207,13 @@ io_parse_endpoint(const char *ep, char *err, size_t errlen)
 /*
  * Creates the I/O state of a handle (the thread starts with
  * io_start()). The endpoint must have passed io_parse_endpoint().
+ * old_frames is the number of frames a predecessor left in the spool.
  * Returns 0 or an errno.
  */
 int
 io_new(struct algaudit_client *c, const char *endpoint, const char *producer,
     const struct algaudit_options *opts, struct queue *q, struct spool *sp,
-    struct io **out)
+    uint64_t old_frames, struct io **out)
 {
 	struct io *io;
 	const char *hp, *colon;
@@ -265,6 +266,7 @@ io_new(struct algaudit_client *c, const char *endpoint, const char *producer,
 	if (sp != NULL) {
 		io->io_sp_send = spool_begin(sp);
 		io->io_seq_floor = spool_hw(sp);
+		io->io_sp_old = old_frames;
 	}
 	*out = io;
 	return 0;

@@ -18,6 +18,7 @@
  * from the tail, once they are acknowledged or moved to the spool.
  * Nothing here does I/O or allocates after queue_new().
  */
+#include <assert.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -38,6 +39,7 @@ struct queue_slot {
 	uint64_t	 qs_off;	/* offset in q_bytes */
 	uint64_t	 qs_end;	/* byte position after it (and its skip) */
 	uint64_t	 qs_seq;	/* 0 until the I/O thread assigns one */
+	uint64_t	 qs_pos;	/* the position it holds */
 };
 
 struct queue {
@@ -138,6 +140,7 @@ queue_try_reserve(struct queue *q, size_t len, uint64_t *pos, uint8_t **buf)
 	s->qs_len = (uint32_t)len;
 	s->qs_end = end;
 	s->qs_seq = 0;
+	s->qs_pos = q->q_head;
 	atomic_store_explicit(&s->qs_state, QUEUE_SLOT_RESERVED,
 	    memory_order_relaxed);
 	*pos = q->q_head++;
@@ -195,14 +198,17 @@ queue_publish(struct queue *q, uint64_t pos)
 }
 
 /*
- * Returns 1 when position pos (at or after the tail, before tail +
- * nslots) is published: its bytes and length may be read. I/O thread.
+ * Returns 1 when position pos (at or after the tail) is published: its
+ * bytes and length may be read. The slot must hold pos itself, not the
+ * record one lap earlier that is still in flight. I/O thread.
  */
 int
 queue_published(struct queue *q, uint64_t pos)
 {
-	return atomic_load(&q->q_slots[pos % q->q_nslots].qs_state) ==
-	    QUEUE_SLOT_PUBLISHED;
+	struct queue_slot *s = &q->q_slots[pos % q->q_nslots];
+
+	return atomic_load(&s->qs_state) == QUEUE_SLOT_PUBLISHED &&
+	    s->qs_pos == pos;
 }
 
 /* Returns the bytes of a published slot and their length. */
@@ -266,6 +272,7 @@ queue_release(struct queue *q, uint64_t n)
 	if (n == 0)
 		return;
 	pthread_mutex_lock(&q->q_lock);
+	assert(n <= q->q_head - q->q_tail);
 	for (i = 0; i < n; i++) {
 		s = &q->q_slots[(q->q_tail + i) % q->q_nslots];
 		atomic_store_explicit(&s->qs_state, QUEUE_SLOT_FREE,
