@@ -1,0 +1,645 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * cfg.c: the daemon's configuration.
+ *
+ * One static table, cfg_opts[], names every option once with its type,
+ * range, default, field and help text. The command-line parser, the
+ * defaults, --help and --dump-config are all driven by it, and
+ * cfg_set() applies one "name = value" pair the same way, ready for a
+ * configuration file. Every error names the option and quotes the value
+ * ("--max-frame: '12x' is not a number"). Nothing here opens a socket,
+ * touches the store or logs: main.c decides what to do with an error.
+ */
+#include <ctype.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "daemon.h"
+
+enum cfg_type {
+	CFG_T_PATH,		/* a non-empty string */
+	CFG_T_NAME,		/* printable ASCII, no spaces */
+	CFG_T_BYTES,		/* a number, optional K/M/G/T suffix */
+	CFG_T_UINT,		/* a plain number */
+	CFG_T_ENDPOINT,		/* unix:PATH or tcp:HOST:PORT, repeatable */
+	CFG_T_FLAG,		/* command line: no argument; file: yes/no */
+	CFG_T_COUNT,		/* command line: counts; file: a number */
+	CFG_T_MODE		/* command line only: sets cf_mode to co_min */
+};
+
+#define CFG_F_CMDLINE	0x01	/* not settable from a configuration file */
+
+/* One option: the single place its name, range and default are given. */
+struct cfg_opt {
+	const char	*co_name;	/* long name, without "--" */
+	int		 co_short;	/* short letter, or 0 */
+	int		 co_type;	/* CFG_T_* */
+	uint64_t	 co_min;	/* numbers: range; strings: length */
+	uint64_t	 co_max;
+	const char	*co_default;	/* parsed like user input; NULL: zero */
+	size_t		 co_offset;	/* field in struct cfg */
+	int		 co_flags;	/* CFG_F_* */
+	const char	*co_arg;	/* argument name for --help */
+	const char	*co_help;
+};
+
+#define CFG_OFF(f)	offsetof(struct cfg, f)
+
+static const struct cfg_opt cfg_opts[] = {
+	{ "store", 0, CFG_T_PATH, 1, CFG_PATH_MAX - 1, "./var/store",
+	    CFG_OFF(cf_store), 0, "DIR",
+	    "the audit store directory, created if absent" },
+	{ "listen", 0, CFG_T_ENDPOINT, 1, CFG_LISTEN_MAX,
+	    "unix:./var/algauditd.sock", CFG_OFF(cf_listen), 0, "ENDPOINT",
+	    "listen on unix:PATH or tcp:HOST:PORT (an IPv6\n"
+	    "host in brackets); repeatable, the first one\n"
+	    "replaces the default" },
+	{ "origin", 0, CFG_T_NAME, 1, CFG_ORIGIN_MAX - 1, NULL,
+	    CFG_OFF(cf_origin), 0, "NAME",
+	    "the log's origin name, used only when the store\n"
+	    "is created (default: <hostname>/algaudit)" },
+	{ "max-frame", 0, CFG_T_BYTES, FRAME_MIN_LIMIT, FRAME_MAX_LIMIT,
+	    "4M", CFG_OFF(cf_max_frame), 0, "BYTES",
+	    "largest frame a client may send" },
+	{ "max-pending", 0, CFG_T_BYTES, 1024 * 1024,
+	    (uint64_t)1 << 40, "256M", CFG_OFF(cf_max_pending), 0, "BYTES",
+	    "memory for batches waiting for the writer; above\n"
+	    "it the daemon stops reading from producers" },
+	{ "max-connections", 0, CFG_T_UINT, 1, 1000000, "1024",
+	    CFG_OFF(cf_max_conns), 0, "N",
+	    "connections beyond this are closed at once" },
+	{ "commit-max-records", 0, CFG_T_UINT, 1, 16 * 1024 * 1024, "65536",
+	    CFG_OFF(cf_commit_max), 0, "N",
+	    "most records in one transaction (a batch is\n"
+	    "never split)" },
+	{ "foreground", 'd', CFG_T_FLAG, 0, 1, "yes", CFG_OFF(cf_foreground),
+	    CFG_F_CMDLINE, NULL,
+	    "run in the foreground, log to stderr (for now\n"
+	    "always so)" },
+	{ "verbose", 'v', CFG_T_COUNT, 0, 3, NULL, CFG_OFF(cf_verbose),
+	    CFG_F_CMDLINE, NULL,
+	    "log more (debug); -vv adds libevent's messages" },
+	{ "check-config", 'n', CFG_T_MODE, CFG_MODE_CHECK, 0, NULL,
+	    CFG_OFF(cf_mode), CFG_F_CMDLINE, NULL,
+	    "check the configuration, print \"configuration\n"
+	    "OK\" and exit" },
+	{ "dump-config", 0, CFG_T_MODE, CFG_MODE_DUMP, 0, NULL,
+	    CFG_OFF(cf_mode), CFG_F_CMDLINE, NULL,
+	    "print the effective configuration and exit" },
+	{ "help", 'h', CFG_T_MODE, CFG_MODE_HELP, 0, NULL, CFG_OFF(cf_mode),
+	    CFG_F_CMDLINE, NULL, "print this help and exit" },
+};
+
+#define CFG_NOPTS	(sizeof(cfg_opts) / sizeof(cfg_opts[0]))
+
+static int	 cfg_fail(char *, size_t, const char *, ...)
+		    __attribute__((format(printf, 3, 4)));
+
+/* Formats an error message into err; returns -1 for convenience. */
+static int
+cfg_fail(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err != NULL && errlen > 0) {
+		va_start(ap, fmt);
+		vsnprintf(err, errlen, fmt, ap);
+		va_end(ap);
+	}
+	return -1;
+}
+
+/* Returns a pointer to the field of cf that option o sets. */
+static void *
+cfg_field(struct cfg *cf, const struct cfg_opt *o)
+{
+	return (char *)cf + o->co_offset;
+}
+
+/* Returns the option with long name name (len bytes), or NULL. */
+static const struct cfg_opt *
+cfg_find_long(const char *name, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < CFG_NOPTS; i++)
+		if (strlen(cfg_opts[i].co_name) == len &&
+		    strncmp(cfg_opts[i].co_name, name, len) == 0)
+			return &cfg_opts[i];
+	return NULL;
+}
+
+/* Returns the option with short letter c, or NULL. */
+static const struct cfg_opt *
+cfg_find_short(int c)
+{
+	size_t i;
+
+	for (i = 0; i < CFG_NOPTS; i++)
+		if (cfg_opts[i].co_short != 0 && cfg_opts[i].co_short == c)
+			return &cfg_opts[i];
+	return NULL;
+}
+
+/* Returns 1 when option o takes an argument on the command line. */
+static int
+cfg_takes_arg(const struct cfg_opt *o)
+{
+	return o->co_type != CFG_T_FLAG && o->co_type != CFG_T_COUNT &&
+	    o->co_type != CFG_T_MODE;
+}
+
+/*
+ * Parses a decimal number without sign or spaces. With suffixes, one
+ * of K, M, G or T (either case, powers of 1024) may follow. Returns 0
+ * with *out set, -1 when s is not a number, -2 when it overflows.
+ */
+int
+cfg_parse_number(const char *s, int suffixes, uint64_t *out)
+{
+	uint64_t v = 0, mul = 1;
+	const char *p;
+
+	if (!isdigit((unsigned char)*s))
+		return -1;
+	for (p = s; isdigit((unsigned char)*p); p++) {
+		if (v > (UINT64_MAX - (uint64_t)(*p - '0')) / 10)
+			return -2;
+		v = v * 10 + (uint64_t)(*p - '0');
+	}
+	if (*p != '\0') {
+		if (!suffixes || p[1] != '\0')
+			return -1;
+		switch (*p) {
+		case 'k':
+		case 'K':
+			mul = (uint64_t)1 << 10;
+			break;
+		case 'm':
+		case 'M':
+			mul = (uint64_t)1 << 20;
+			break;
+		case 'g':
+		case 'G':
+			mul = (uint64_t)1 << 30;
+			break;
+		case 't':
+		case 'T':
+			mul = (uint64_t)1 << 40;
+			break;
+		default:
+			return -1;
+		}
+		if (v > UINT64_MAX / mul)
+			return -2;
+		v *= mul;
+	}
+	*out = v;
+	return 0;
+}
+
+/* Parses a yes/no value; returns 1, 0, or -1 when it is neither. */
+static int
+cfg_parse_bool(const char *s)
+{
+	if (strcmp(s, "yes") == 0 || strcmp(s, "true") == 0 ||
+	    strcmp(s, "on") == 0 || strcmp(s, "1") == 0)
+		return 1;
+	if (strcmp(s, "no") == 0 || strcmp(s, "false") == 0 ||
+	    strcmp(s, "off") == 0 || strcmp(s, "0") == 0)
+		return 0;
+	return -1;
+}
+
+/* Checks that port is a decimal number from 1 to 65535. */
+static int
+cfg_check_port(const char *port)
+{
+	uint64_t v;
+
+	if (strlen(port) >= CFG_PORT_MAX ||
+	    cfg_parse_number(port, 0, &v) != 0 || v < 1 || v > 65535)
+		return -1;
+	return 0;
+}
+
+/*
+ * Parses an endpoint, "unix:PATH" or "tcp:HOST:PORT" (an IPv6 host in
+ * brackets, "tcp:[::1]:7000"), into ep. Returns 0, or -1 with a message
+ * quoting s in err.
+ */
+int
+cfg_parse_endpoint(const char *s, struct cfg_endpoint *ep, char *err,
+    size_t errlen)
+{
+	const char *rest, *colon, *close;
+	size_t len, hlen;
+
+	memset(ep, 0, sizeof(*ep));
+	len = strlen(s);
+	if (len >= CFG_ENDPOINT_MAX)
+		return cfg_fail(err, errlen, "'%.32s...': %zu bytes, longer "
+		    "than the limit of %d", s, len, CFG_ENDPOINT_MAX - 1);
+	memcpy(ep->ep_text, s, len + 1);
+	if (strncmp(s, "unix:", 5) == 0) {
+		rest = s + 5;
+		len = strlen(rest);
+		if (len == 0)
+			return cfg_fail(err, errlen, "'%s': empty path", s);
+		if (len >= CFG_UNIX_PATH_MAX)
+			return cfg_fail(err, errlen, "'%s': path is %zu bytes, "
+			    "longer than the limit of %d", s, len,
+			    CFG_UNIX_PATH_MAX - 1);
+		ep->ep_type = CFG_EP_UNIX;
+		memcpy(ep->ep_path, rest, len + 1);
+		return 0;
+	}
+	if (strncmp(s, "tcp:", 4) != 0)
+		return cfg_fail(err, errlen, "'%s': must be unix:PATH or "
+		    "tcp:HOST:PORT", s);
+	rest = s + 4;
+	if (*rest == '[') {
+		if ((close = strchr(rest, ']')) == NULL)
+			return cfg_fail(err, errlen, "'%s': missing ']' after "
+			    "the IPv6 address", s);
+		if (close[1] != ':')
+			return cfg_fail(err, errlen, "'%s': expected ':PORT' "
+			    "after ']'", s);
+		rest++;
+		hlen = (size_t)(close - rest);
+		colon = close + 1;
+	} else {
+		if ((colon = strrchr(rest, ':')) == NULL)
+			return cfg_fail(err, errlen, "'%s': missing ':PORT'",
+			    s);
+		hlen = (size_t)(colon - rest);
+		if (memchr(rest, ':', hlen) != NULL)
+			return cfg_fail(err, errlen, "'%s': an IPv6 address "
+			    "must be in brackets, e.g. tcp:[::1]:PORT", s);
+	}
+	if (hlen == 0)
+		return cfg_fail(err, errlen, "'%s': empty host (use 0.0.0.0 "
+		    "or [::] for every address)", s);
+	if (hlen >= CFG_HOST_MAX)
+		return cfg_fail(err, errlen, "'%.32s...': host is %zu bytes, "
+		    "longer than the limit of %d", s, hlen, CFG_HOST_MAX - 1);
+	if (cfg_check_port(colon + 1) == -1)
+		return cfg_fail(err, errlen, "'%s': port '%s' is not a number "
+		    "from 1 to 65535", s, colon + 1);
+	ep->ep_type = CFG_EP_TCP;
+	memcpy(ep->ep_host, rest, hlen);
+	ep->ep_host[hlen] = '\0';
+	strcpy(ep->ep_port, colon + 1);
+	return 0;
+}
+
+/* Checks a string value of option o; shown names the option. */
+static int
+cfg_check_string(const struct cfg_opt *o, const char *shown,
+    const char *value, char *err, size_t errlen)
+{
+	size_t i, len;
+
+	len = strlen(value);
+	if (len < o->co_min)
+		return cfg_fail(err, errlen, "%s: empty value", shown);
+	if (len > o->co_max)
+		return cfg_fail(err, errlen, "%s: '%.32s...': %zu bytes, "
+		    "longer than the limit of %" PRIu64, shown, value, len,
+		    o->co_max);
+	if (o->co_type == CFG_T_NAME)
+		for (i = 0; i < len; i++)
+			if (value[i] <= 0x20 || value[i] >= 0x7f)
+				return cfg_fail(err, errlen, "%s: '%s': byte "
+				    "%zu is not printable ASCII (no spaces)",
+				    shown, value, i);
+	return 0;
+}
+
+/* Adds one endpoint; the first one given replaces the default. */
+static int
+cfg_add_endpoint(struct cfg *cf, const char *shown, const char *value,
+    int is_default, char *err, size_t errlen)
+{
+	struct cfg_endpoint ep;
+	char msg[512];
+	size_t i;
+
+	if (cfg_parse_endpoint(value, &ep, msg, sizeof(msg)) == -1)
+		return cfg_fail(err, errlen, "%s: %s", shown, msg);
+	if (!is_default && !cf->cf_listen_given) {
+		cf->cf_listen_given = 1;
+		cf->cf_nlisten = 0;
+	}
+	for (i = 0; i < cf->cf_nlisten; i++)
+		if (strcmp(cf->cf_listen[i].ep_text, ep.ep_text) == 0)
+			return cfg_fail(err, errlen, "%s: '%s' given twice",
+			    shown, value);
+	if (cf->cf_nlisten >= CFG_LISTEN_MAX)
+		return cfg_fail(err, errlen, "%s: more than %d endpoints",
+		    shown, CFG_LISTEN_MAX);
+	cf->cf_listen[cf->cf_nlisten++] = ep;
+	return 0;
+}
+
+/*
+ * Applies value to option o. shown is the option as the user wrote it
+ * ("--max-frame", "-v" or a file key) for error messages; value is NULL
+ * for a flag given on the command line. is_default marks the table's
+ * own default. Returns 0, or -1 with err set.
+ */
+static int
+cfg_apply(struct cfg *cf, const struct cfg_opt *o, const char *shown,
+    const char *value, int is_default, char *err, size_t errlen)
+{
+	uint64_t v;
+	int *ip, b, rc;
+
+	switch (o->co_type) {
+	case CFG_T_PATH:
+	case CFG_T_NAME:
+		if (cfg_check_string(o, shown, value, err, errlen) == -1)
+			return -1;
+		strcpy(cfg_field(cf, o), value);
+		return 0;
+	case CFG_T_BYTES:
+	case CFG_T_UINT:
+		rc = cfg_parse_number(value, o->co_type == CFG_T_BYTES, &v);
+		if (rc == -1)
+			return cfg_fail(err, errlen, "%s: '%s' is not a "
+			    "number%s", shown, value,
+			    o->co_type == CFG_T_BYTES ?
+			    " (a K, M, G or T suffix may follow)" : "");
+		if (rc == -2 || v < o->co_min || v > o->co_max)
+			return cfg_fail(err, errlen, "%s: '%s' is out of range "
+			    "(%" PRIu64 "..%" PRIu64 ")", shown, value,
+			    o->co_min, o->co_max);
+		*(uint64_t *)cfg_field(cf, o) = v;
+		return 0;
+	case CFG_T_ENDPOINT:
+		return cfg_add_endpoint(cf, shown, value, is_default, err,
+		    errlen);
+	case CFG_T_FLAG:
+		ip = cfg_field(cf, o);
+		if (value == NULL) {
+			*ip = 1;
+			return 0;
+		}
+		if ((b = cfg_parse_bool(value)) == -1)
+			return cfg_fail(err, errlen, "%s: '%s' is not yes or "
+			    "no", shown, value);
+		*ip = b;
+		return 0;
+	case CFG_T_COUNT:
+		ip = cfg_field(cf, o);
+		if (value == NULL) {
+			if ((uint64_t)*ip < o->co_max)
+				(*ip)++;
+			return 0;
+		}
+		rc = cfg_parse_number(value, 0, &v);
+		if (rc == -1)
+			return cfg_fail(err, errlen, "%s: '%s' is not a "
+			    "number", shown, value);
+		if (rc == -2 || v > o->co_max)
+			return cfg_fail(err, errlen, "%s: '%s' is out of range "
+			    "(0..%" PRIu64 ")", shown, value, o->co_max);
+		*ip = (int)v;
+		return 0;
+	case CFG_T_MODE:
+		ip = cfg_field(cf, o);
+		/* --help wins over the other modes, whatever the order. */
+		if (*ip != CFG_MODE_HELP)
+			*ip = (int)o->co_min;
+		return 0;
+	default:
+		return cfg_fail(err, errlen, "%s: bad option type %d", shown,
+		    o->co_type);
+	}
+}
+
+/*
+ * Fills cf with the defaults of the option table. Returns 0, or -1 with
+ * err set when a default does not parse (a bug in the table).
+ */
+int
+cfg_init(struct cfg *cf, char *err, size_t errlen)
+{
+	size_t i;
+
+	memset(cf, 0, sizeof(*cf));
+	for (i = 0; i < CFG_NOPTS; i++)
+		if (cfg_opts[i].co_default != NULL &&
+		    cfg_apply(cf, &cfg_opts[i], cfg_opts[i].co_name,
+		    cfg_opts[i].co_default, 1, err, errlen) == -1)
+			return -1;
+	return 0;
+}
+
+/*
+ * Sets the option named name (long name, no dashes) to value, as a
+ * configuration file would. Command-line-only options are refused.
+ * Returns 0, or -1 with a message naming the option in err.
+ */
+int
+cfg_set(struct cfg *cf, const char *name, const char *value, char *err,
+    size_t errlen)
+{
+	const struct cfg_opt *o;
+
+	if ((o = cfg_find_long(name, strlen(name))) == NULL)
+		return cfg_fail(err, errlen, "%s: unknown option", name);
+	if (o->co_flags & CFG_F_CMDLINE)
+		return cfg_fail(err, errlen, "%s: can only be given on the "
+		    "command line", name);
+	return cfg_apply(cf, o, name, value, 0, err, errlen);
+}
+
+/* Parses one "--name[=value]" argument; *i advances past a value. */
+static int
+cfg_parse_long(struct cfg *cf, int argc, char *const argv[], int *i,
+    char *err, size_t errlen)
+{
+	const struct cfg_opt *o;
+	const char *arg = argv[*i] + 2, *eq, *value = NULL;
+	char shown[64];
+	size_t len;
+
+	eq = strchr(arg, '=');
+	len = eq != NULL ? (size_t)(eq - arg) : strlen(arg);
+	if ((o = cfg_find_long(arg, len)) == NULL)
+		return cfg_fail(err, errlen, "--%.*s: unknown option "
+		    "(see --help)", (int)(len > 48 ? 48 : len), arg);
+	snprintf(shown, sizeof(shown), "--%s", o->co_name);
+	if (!cfg_takes_arg(o)) {
+		if (eq != NULL)
+			return cfg_fail(err, errlen, "%s: takes no argument",
+			    shown);
+	} else if (eq != NULL)
+		value = eq + 1;
+	else if (*i + 1 < argc)
+		value = argv[++*i];
+	else
+		return cfg_fail(err, errlen, "%s: requires an argument (%s)",
+		    shown, o->co_arg);
+	return cfg_apply(cf, o, shown, value, 0, err, errlen);
+}
+
+/* Parses one cluster of short options, "-dvv". */
+static int
+cfg_parse_short(struct cfg *cf, int argc, char *const argv[], int *i,
+    char *err, size_t errlen)
+{
+	const struct cfg_opt *o;
+	const char *p, *value;
+	char shown[3];
+
+	for (p = argv[*i] + 1; *p != '\0'; p++) {
+		snprintf(shown, sizeof(shown), "-%c", *p);
+		if ((o = cfg_find_short((unsigned char)*p)) == NULL)
+			return cfg_fail(err, errlen, "%s: unknown option "
+			    "(see --help)", shown);
+		value = NULL;
+		if (cfg_takes_arg(o)) {
+			if (p[1] != '\0')
+				value = p + 1;
+			else if (*i + 1 < argc)
+				value = argv[++*i];
+			else
+				return cfg_fail(err, errlen, "%s: requires an "
+				    "argument (%s)", shown, o->co_arg);
+		}
+		if (cfg_apply(cf, o, shown, value, 0, err, errlen) == -1)
+			return -1;
+		if (value != NULL)
+			break;
+	}
+	return 0;
+}
+
+/*
+ * Parses the command line over the defaults already in cf (see
+ * cfg_init()). Long options take "--name value" or "--name=value";
+ * short flags may be grouped ("-dv"). Returns 0, or -1 with a message
+ * naming the option in err.
+ */
+int
+cfg_parse_args(struct cfg *cf, int argc, char *const argv[], char *err,
+    size_t errlen)
+{
+	const char *arg;
+	int i, rc;
+
+	for (i = 1; i < argc; i++) {
+		arg = argv[i];
+		if (strcmp(arg, "--") == 0) {
+			i++;
+			break;
+		}
+		if (arg[0] != '-' || arg[1] == '\0')
+			break;
+		if (arg[1] == '-')
+			rc = cfg_parse_long(cf, argc, argv, &i, err, errlen);
+		else
+			rc = cfg_parse_short(cf, argc, argv, &i, err, errlen);
+		if (rc == -1)
+			return -1;
+	}
+	if (i < argc)
+		return cfg_fail(err, errlen, "'%s': unexpected argument "
+		    "(algauditd takes options only)", argv[i]);
+	return 0;
+}
+
+/* Writes the default of option o as --help shows it, or nothing. */
+static void
+cfg_usage_default(FILE *fp, const struct cfg_opt *o)
+{
+	if (o->co_default == NULL || o->co_type == CFG_T_FLAG)
+		return;
+	fprintf(fp, "%*s(default %s", 30, "", o->co_default);
+	if (o->co_type == CFG_T_BYTES || o->co_type == CFG_T_UINT)
+		fprintf(fp, "; %" PRIu64 "..%" PRIu64, o->co_min, o->co_max);
+	fprintf(fp, ")\n");
+}
+
+/* Writes the usage text, generated from the option table, to fp. */
+void
+cfg_usage(FILE *fp)
+{
+	const struct cfg_opt *o;
+	const char *h, *nl;
+	char left[64];
+	size_t i;
+
+	fprintf(fp, "usage: algauditd [-dhnv] [--option value ...]\n\n"
+	    "algauditd receives decision records from producers and makes "
+	    "them durable\nin an audit store. Options:\n\n");
+	for (i = 0; i < CFG_NOPTS; i++) {
+		o = &cfg_opts[i];
+		if (o->co_short != 0)
+			snprintf(left, sizeof(left), "-%c, --%s%s%s",
+			    o->co_short, o->co_name, o->co_arg ? " " : "",
+			    o->co_arg ? o->co_arg : "");
+		else
+			snprintf(left, sizeof(left), "    --%s%s%s", o->co_name,
+			    o->co_arg ? " " : "", o->co_arg ? o->co_arg : "");
+		fprintf(fp, "  %-27s ", left);
+		if (strlen(left) > 27)
+			fprintf(fp, "\n%*s", 30, "");
+		for (h = o->co_help; (nl = strchr(h, '\n')) != NULL;
+		    h = nl + 1)
+			fprintf(fp, "%.*s\n%*s", (int)(nl - h), h, 30, "");
+		fprintf(fp, "%s\n", h);
+		cfg_usage_default(fp, o);
+	}
+	fprintf(fp, "\nSignals: SIGTERM or SIGINT stop the daemon gracefully "
+	    "(every batch received\nis committed and acknowledged, then "
+	    "clients get SHUTTING_DOWN); SIGHUP is\nlogged (reload is not "
+	    "implemented yet).\n\n"
+	    "Exit status:\n"
+	    "  0  clean shutdown, or -n/--help/--dump-config succeeded\n"
+	    "  1  cannot start: bad option, store cannot be opened, "
+	    "address in use,\n     or another algauditd answers on the "
+	    "socket\n");
+}
+
+/* Writes the effective configuration as "name = value" lines to fp. */
+void
+cfg_dump(const struct cfg *cf, FILE *fp)
+{
+	const struct cfg_opt *o;
+	const void *f;
+	size_t i, j;
+
+	fprintf(fp, "# algauditd effective configuration\n");
+	for (i = 0; i < CFG_NOPTS; i++) {
+		o = &cfg_opts[i];
+		if (o->co_flags & CFG_F_CMDLINE)
+			continue;
+		f = (const char *)cf + o->co_offset;
+		switch (o->co_type) {
+		case CFG_T_PATH:
+		case CFG_T_NAME:
+			fprintf(fp, "%s = %s\n", o->co_name,
+			    (const char *)f);
+			break;
+		case CFG_T_BYTES:
+		case CFG_T_UINT:
+			fprintf(fp, "%s = %" PRIu64 "\n", o->co_name,
+			    *(const uint64_t *)f);
+			break;
+		case CFG_T_ENDPOINT:
+			for (j = 0; j < cf->cf_nlisten; j++)
+				fprintf(fp, "%s = %s\n", o->co_name,
+				    cf->cf_listen[j].ep_text);
+			break;
+		default:
+			break;
+		}
+	}
+}

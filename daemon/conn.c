@@ -1,0 +1,1046 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * conn.c: one producer connection, from accept to free.
+ *
+ * Each connection is a bufferevent and a small state machine (HELLO,
+ * ACTIVE, DRAINING, CLOSED; only conn_set_state() changes it). The read
+ * callback cuts complete frames out of the input with frame_decode(),
+ * checking the announced length against --max-frame before the body is
+ * read, unpacks them with the bounded allocator, and acts: a Hello gets
+ * a Welcome, a valid Batch goes to the writer, an invalid one gets
+ * Error{INVALID_RECORD} and nothing of it is queued. Every Batch gets
+ * exactly one answer, in the order received: answers wait in a FIFO and
+ * leave from its head once resolved, because an invalid batch is
+ * decided at once while earlier ones still wait for their commit. A
+ * protocol error queues a fatal Error, stops reading, and closes the
+ * connection once the Error is flushed (or after a short linger).
+ *
+ * Back-pressure: reading stops while the client leaves more than
+ * CONN_OUTPUT_HIGH bytes of answers unread, and while the bytes queued
+ * to the writer exceed --max-pending (the connection waits on the
+ * daemon's paused list). conn.c never touches LMDB for writing: it
+ * hands batches to writer.c and only reads a producer's durable mark.
+ * A connection whose batches are still with the writer is kept (CLOSED,
+ * on the dead list) until the last completion came back.
+ */
+#include <assert.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <event2/util.h>
+
+#include "daemon.h"
+#include "log.h"
+#include "store.h"
+
+#define CONN_PAUSE_OUTPUT	0x01	/* the client does not read */
+#define CONN_PAUSE_PENDING	0x02	/* the writer's queue is full */
+
+#define CONN_MSG_MAX		512
+#define CONN_STORE_RETRIES	3	/* store_producer_get on STORE_EBUSY */
+
+enum conn_answer_kind {
+	CONN_ANSWER_ACK = 1,
+	CONN_ANSWER_ERROR
+};
+
+/* One answer owed to the client: an Ack or an Error, in batch order. */
+struct conn_answer {
+	TAILQ_ENTRY(conn_answer) a_entry;
+	int		 a_ready;	/* resolved; may be sent */
+	int		 a_kind;	/* CONN_ANSWER_* */
+	/* Ack */
+	uint64_t	 a_seq;
+	uint64_t	 a_log_size;
+	uint64_t	 a_first_index;
+	uint32_t	 a_stored;
+	uint32_t	 a_duplicates;
+	/* Error */
+	int		 a_code;
+	int		 a_fatal;
+	int		 a_has_seq;	/* a_seq names the offending record */
+	char		 a_msg[CONN_MSG_MAX];
+};
+
+TAILQ_HEAD(conn_answers, conn_answer);
+
+struct conn {
+	TAILQ_ENTRY(conn)	 c_entry;	/* d_conns, then d_dead */
+	TAILQ_ENTRY(conn)	 c_pause_entry;	/* d_paused */
+	struct daemon		*c_d;
+	unsigned long long	 c_id;
+	int			 c_state;	/* conn_set_state() only */
+	struct bufferevent	*c_bev;
+	struct peer		 c_peer;
+	char			 c_producer[RECORD_MAX_PRODUCER_ID + 1];
+	uint64_t		 c_durable;	/* mark sent in the Welcome */
+	uint64_t		 c_last_seq;	/* highest seq received */
+	struct conn_answers	 c_answers;
+	size_t			 c_inflight;	/* batches with the writer */
+	int			 c_pause;	/* CONN_PAUSE_* */
+	int			 c_eof;		/* the peer stopped sending */
+	int			 c_close_when_empty; /* after the answers */
+	int			 c_flushing;	/* last bytes on their way */
+	struct event		*c_timer;	/* Hello, then linger timeout */
+	struct event		*c_resume_ev;	/* read more next iteration */
+	uint64_t		 c_batches;	/* statistics for the log */
+	uint64_t		 c_records;
+};
+
+static int	 conn_fatal(struct conn *, int, const char *, ...)
+		    __attribute__((format(printf, 3, 4)));
+static int	 conn_error(struct conn *, int, int, uint64_t, const char *,
+		    ...) __attribute__((format(printf, 5, 6)));
+static int	 conn_verror(struct conn *, int, int, int, uint64_t,
+		    const char *, va_list) __attribute__((format(printf, 6, 0)));
+static void	 conn_close(struct conn *);
+static void	 conn_flush(struct conn *);
+static void	 conn_process(struct conn *, int, int);
+static void	 conn_stop_progress(struct daemon *);
+
+/* Returns the name of a connection state, for the log. */
+const char *
+conn_strstate(int state)
+{
+	switch (state) {
+	case CONN_HELLO:
+		return "HELLO";
+	case CONN_ACTIVE:
+		return "ACTIVE";
+	case CONN_DRAINING:
+		return "DRAINING";
+	case CONN_CLOSED:
+		return "CLOSED";
+	default:
+		return "UNKNOWN";
+	}
+}
+
+/* The one place a connection changes state. */
+static void
+conn_set_state(struct conn *c, int state)
+{
+	assert(state >= 0 && state < CONN_STATE_MAX);
+	assert(c->c_state >= 0 && c->c_state < CONN_STATE_MAX);
+	log_debug("conn %llu: %s -> %s", c->c_id, conn_strstate(c->c_state),
+	    conn_strstate(state));
+	c->c_state = state;
+}
+
+/* Returns the wall-clock time in ns since the epoch. */
+static int64_t
+conn_now_ns(void)
+{
+	struct timespec ts;
+
+	if (clock_gettime(CLOCK_REALTIME, &ts) == -1)
+		return 0;
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* Copies an untrusted string for the log: printable ASCII, bounded. */
+static void
+conn_printable(char *dst, size_t len, const char *src)
+{
+	size_t i;
+
+	if (src == NULL)
+		src = "";
+	for (i = 0; i + 1 < len && src[i] != '\0'; i++)
+		dst[i] = src[i] > 0x20 && src[i] < 0x7f ? src[i] : '?';
+	dst[i] = '\0';
+}
+
+/* Returns 1 when the connection may take another frame off its input. */
+static int
+conn_may_read(const struct conn *c, int final)
+{
+	if (c->c_state != CONN_HELLO && c->c_state != CONN_ACTIVE)
+		return 0;
+	return final || c->c_pause == 0;
+}
+
+/* Enables reading from the socket exactly when it is wanted. */
+static void
+conn_update_read(struct conn *c)
+{
+	if (c->c_bev == NULL)
+		return;
+	if (conn_may_read(c, 0) && !c->c_eof)
+		bufferevent_enable(c->c_bev, EV_READ);
+	else
+		bufferevent_disable(c->c_bev, EV_READ);
+}
+
+/* Stops reading for reason why (CONN_PAUSE_*). */
+static void
+conn_pause(struct conn *c, int why)
+{
+	if ((why & CONN_PAUSE_PENDING) && !(c->c_pause & CONN_PAUSE_PENDING))
+		TAILQ_INSERT_TAIL(&c->c_d->d_paused, c, c_pause_entry);
+	if (!(c->c_pause & why))
+		log_debug("conn %llu: reading paused (%s)", c->c_id,
+		    why == CONN_PAUSE_OUTPUT ? "client does not read" :
+		    "writer queue over --max-pending");
+	c->c_pause |= why;
+	conn_update_read(c);
+}
+
+/* Lifts pause reason why and, if nothing else holds it, reads again. */
+static void
+conn_unpause(struct conn *c, int why)
+{
+	if (!(c->c_pause & why))
+		return;
+	if (why & CONN_PAUSE_PENDING)
+		TAILQ_REMOVE(&c->c_d->d_paused, c, c_pause_entry);
+	c->c_pause &= ~why;
+	conn_update_read(c);
+	/* Frames may already wait in the input buffer. */
+	if (conn_may_read(c, 0))
+		event_active(c->c_resume_ev, EV_TIMEOUT, 0);
+}
+
+/* Encodes a ServerFrame and queues it on the output. */
+static int
+conn_send(struct conn *c, const Algaudit__V1__ServerFrame *sf)
+{
+	uint8_t buf[1024];
+	size_t n;
+
+	n = frame_size(&sf->base);
+	if (n > sizeof(buf)) {
+		log_warnx("conn %llu: answer of %zu bytes does not fit", c->c_id,
+		    n);
+		return -1;
+	}
+	frame_encode(&sf->base, buf);
+	if (bufferevent_write(c->c_bev, buf, n) == -1) {
+		log_warnx("conn %llu: cannot queue %zu bytes of output",
+		    c->c_id, n);
+		return -1;
+	}
+	return 0;
+}
+
+/* Sends one resolved answer. */
+static int
+conn_send_answer(struct conn *c, const struct conn_answer *a)
+{
+	Algaudit__V1__ServerFrame sf = ALGAUDIT__V1__SERVER_FRAME__INIT;
+	Algaudit__V1__Ack ack = ALGAUDIT__V1__ACK__INIT;
+	Algaudit__V1__Error err = ALGAUDIT__V1__ERROR__INIT;
+
+	if (a->a_kind == CONN_ANSWER_ACK) {
+		ack.has_producer_seq = 1;
+		ack.producer_seq = a->a_seq;
+		ack.has_log_size = 1;
+		ack.log_size = a->a_log_size;
+		if (a->a_stored > 0) {
+			ack.has_first_index = 1;
+			ack.first_index = a->a_first_index;
+		}
+		ack.has_stored = 1;
+		ack.stored = a->a_stored;
+		ack.has_duplicates = 1;
+		ack.duplicates = a->a_duplicates;
+		sf.msg_case = ALGAUDIT__V1__SERVER_FRAME__MSG_ACK;
+		sf.ack = &ack;
+	} else {
+		err.has_code = 1;
+		err.code = (Algaudit__V1__ErrorCode)a->a_code;
+		err.message = (char *)(uintptr_t)a->a_msg;
+		err.has_producer_seq = a->a_has_seq;
+		err.producer_seq = a->a_seq;
+		err.has_fatal = 1;
+		err.fatal = a->a_fatal;
+		sf.msg_case = ALGAUDIT__V1__SERVER_FRAME__MSG_ERROR;
+		sf.error = &err;
+	}
+	return conn_send(c, &sf);
+}
+
+/*
+ * Sends the resolved answers at the head of the FIFO. Once a draining
+ * connection owes nothing more, waits for the output to empty and
+ * closes. Pauses reading when the client leaves its answers unread.
+ */
+static void
+conn_flush(struct conn *c)
+{
+	struct conn_answer *a;
+	struct timeval tv = { CONN_LINGER_TIMEOUT, 0 };
+	size_t out;
+	int rc;
+
+	if (c->c_state == CONN_CLOSED)
+		return;
+	while ((a = TAILQ_FIRST(&c->c_answers)) != NULL && a->a_ready) {
+		TAILQ_REMOVE(&c->c_answers, a, a_entry);
+		rc = conn_send_answer(c, a);
+		free(a);
+		if (rc == -1) {
+			conn_close(c);
+			return;
+		}
+	}
+	out = evbuffer_get_length(bufferevent_get_output(c->c_bev));
+	if (c->c_state == CONN_DRAINING && c->c_close_when_empty &&
+	    TAILQ_EMPTY(&c->c_answers)) {
+		if (out == 0) {
+			conn_close(c);
+			return;
+		}
+		if (!c->c_flushing) {
+			/* Wake the write callback only when all is out. */
+			c->c_flushing = 1;
+			bufferevent_setwatermark(c->c_bev, EV_WRITE, 0, 0);
+			evtimer_add(c->c_timer, &tv);
+		}
+		return;
+	}
+	if (out > CONN_OUTPUT_HIGH && conn_may_read(c, 1))
+		conn_pause(c, CONN_PAUSE_OUTPUT);
+}
+
+/* Appends an answer to the FIFO; returns it, or NULL (out of memory). */
+static struct conn_answer *
+conn_answer_new(struct conn *c)
+{
+	struct conn_answer *a;
+
+	if ((a = calloc(1, sizeof(*a))) == NULL) {
+		log_warn("conn %llu: answer", c->c_id);
+		return NULL;
+	}
+	TAILQ_INSERT_TAIL(&c->c_answers, a, a_entry);
+	return a;
+}
+
+/*
+ * Stops reading and lets the connection drain: the answers still owed
+ * are sent as they resolve, then (when c_close_when_empty) it closes.
+ */
+static void
+conn_drain(struct conn *c)
+{
+	if (c->c_state != CONN_HELLO && c->c_state != CONN_ACTIVE)
+		return;
+	evtimer_del(c->c_timer);
+	event_del(c->c_resume_ev);
+	if (c->c_pause & CONN_PAUSE_PENDING)
+		TAILQ_REMOVE(&c->c_d->d_paused, c, c_pause_entry);
+	c->c_pause = 0;
+	conn_set_state(c, CONN_DRAINING);
+	conn_update_read(c);
+}
+
+/*
+ * Queues an Error after the answers already owed, logs it, and flushes.
+ * A fatal one also stops reading and closes the connection once it is
+ * sent. Returns 0 when the connection stays usable, -1 otherwise.
+ */
+static int
+conn_verror(struct conn *c, int code, int fatal, int has_seq, uint64_t seq,
+    const char *fmt, va_list ap)
+{
+	struct conn_answer *a;
+	char msg[CONN_MSG_MAX];
+
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	if (code == ALGAUDIT__V1__ERROR_CODE__ERROR_SHUTTING_DOWN)
+		log_debug("conn %llu: %s: %s", c->c_id,
+		    frame_strerror_code(code), msg);
+	else
+		log_warnx("conn %llu: %s: %s", c->c_id,
+		    frame_strerror_code(code), msg);
+	if (c->c_state == CONN_CLOSED || c->c_close_when_empty)
+		return -1;
+	if ((a = conn_answer_new(c)) == NULL) {
+		conn_close(c);
+		return -1;
+	}
+	a->a_ready = 1;
+	a->a_kind = CONN_ANSWER_ERROR;
+	a->a_code = code;
+	a->a_fatal = fatal;
+	a->a_has_seq = has_seq;
+	a->a_seq = seq;
+	memcpy(a->a_msg, msg, sizeof(a->a_msg));
+	if (fatal) {
+		conn_drain(c);
+		c->c_close_when_empty = 1;
+	}
+	conn_flush(c);
+	return fatal || c->c_state == CONN_CLOSED ? -1 : 0;
+}
+
+/* Queues a fatal Error (no record named); returns -1. */
+static int
+conn_fatal(struct conn *c, int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	conn_verror(c, code, 1, 0, 0, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+/* Queues a non-fatal Error naming record seq when has_seq. */
+static int
+conn_error(struct conn *c, int code, int has_seq, uint64_t seq,
+    const char *fmt, ...)
+{
+	va_list ap;
+	int rc;
+
+	va_start(ap, fmt);
+	rc = conn_verror(c, code, 0, has_seq, seq, fmt, ap);
+	va_end(ap);
+	return rc;
+}
+
+/* Fences the older live connections of producer id (newest is c). */
+static void
+conn_fence(struct conn *c)
+{
+	struct conn *o, *next;
+
+	for (o = TAILQ_FIRST(&c->c_d->d_conns); o != NULL; o = next) {
+		next = TAILQ_NEXT(o, c_entry);
+		if (o == c || o->c_state != CONN_ACTIVE ||
+		    strcmp(o->c_producer, c->c_producer) != 0)
+			continue;
+		conn_fatal(o, ALGAUDIT__V1__ERROR_CODE__ERROR_FENCED,
+		    "producer_id '%s' was taken by a newer connection "
+		    "(conn %llu from %s); two instances use one identity",
+		    c->c_producer, c->c_id, c->c_peer.p_addr);
+	}
+}
+
+/* Reads the producer's committed durable mark (0 when unknown). */
+static int
+conn_durable(struct conn *c, uint64_t *seq)
+{
+	struct store_producer sp;
+	int rc, i;
+
+	for (i = 0; i < CONN_STORE_RETRIES; i++) {
+		rc = store_producer_get(c->c_d->d_store, c->c_producer, &sp);
+		if (rc != STORE_EBUSY)
+			break;
+	}
+	if (rc == STORE_ENOTFOUND) {
+		*seq = 0;
+		return 0;
+	}
+	if (rc != 0)
+		return conn_fatal(c, ALGAUDIT__V1__ERROR_CODE__ERROR_INTERNAL,
+		    "cannot read the durable mark of '%s': %s", c->c_producer,
+		    store_strerror(rc));
+	*seq = sp.sp_seq;
+	return 0;
+}
+
+/* Handles a Hello: checks it, fences, answers Welcome. */
+static int
+conn_hello(struct conn *c, const Algaudit__V1__Hello *h)
+{
+	Algaudit__V1__ServerFrame sf = ALGAUDIT__V1__SERVER_FRAME__INIT;
+	Algaudit__V1__Welcome w = ALGAUDIT__V1__WELCOME__INIT;
+	struct daemon *d = c->c_d;
+	char msg[RECORD_ERRLEN], client[65], who[128];
+	uint32_t v;
+
+	if (c->c_state != CONN_HELLO)
+		return conn_fatal(c, ALGAUDIT__V1__ERROR_CODE__ERROR_PROTOCOL,
+		    "second Hello on this connection");
+	v = h->has_protocol_version ? h->protocol_version : 0;
+	if (v != FRAME_PROTOCOL_VERSION)
+		return conn_fatal(c, ALGAUDIT__V1__ERROR_CODE__ERROR_VERSION,
+		    "protocol_version %u is not supported; this daemon speaks "
+		    "version %d", v, FRAME_PROTOCOL_VERSION);
+	if (record_check_producer_id(h->producer_id, msg, sizeof(msg)) == -1)
+		return conn_fatal(c, ALGAUDIT__V1__ERROR_CODE__ERROR_PROTOCOL,
+		    "Hello: %s", msg);
+	snprintf(c->c_producer, sizeof(c->c_producer), "%s", h->producer_id);
+	if (conn_durable(c, &c->c_durable) == -1)
+		return -1;
+	conn_fence(c);
+	evtimer_del(c->c_timer);
+	conn_set_state(c, CONN_ACTIVE);
+
+	w.has_protocol_version = 1;
+	w.protocol_version = FRAME_PROTOCOL_VERSION;
+	w.has_durable_seq = 1;
+	w.durable_seq = c->c_durable;
+	w.origin = d->d_origin;
+	w.has_log_size = 1;
+	w.log_size = writer_log_size(d->d_writer);
+	w.has_max_frame = 1;
+	w.max_frame = (uint32_t)d->d_cfg.cf_max_frame;
+	sf.msg_case = ALGAUDIT__V1__SERVER_FRAME__MSG_WELCOME;
+	sf.welcome = &w;
+	if (conn_send(c, &sf) == -1) {
+		conn_close(c);
+		return -1;
+	}
+	conn_printable(client, sizeof(client), h->client_version);
+	if (c->c_peer.p_has_cred)
+		snprintf(who, sizeof(who), "uid %u gid %u pid %u",
+		    c->c_peer.p_uid, c->c_peer.p_gid, c->c_peer.p_pid);
+	else
+		snprintf(who, sizeof(who), "%s", c->c_peer.p_addr);
+	log_info("conn %llu: producer '%s' (%s, client '%s'), durable seq "
+	    "%" PRIu64, c->c_id, c->c_producer, who, client, c->c_durable);
+	return 0;
+}
+
+/*
+ * Handles a Batch: refuses it whole with INVALID_RECORD, or queues it
+ * to the writer with an unresolved answer in the FIFO. Takes b.
+ */
+static int
+conn_batch(struct conn *c, struct writer_batch *b)
+{
+	Algaudit__V1__Batch *batch = b->wb_frame->batch;
+	struct daemon *d = c->c_d;
+	struct conn_answer *a;
+	char msg[CONN_MSG_MAX];
+	uint64_t seq, last;
+	size_t bad;
+	int has_seq;
+
+	if (c->c_state != CONN_ACTIVE) {
+		writer_batch_free(b);
+		return conn_fatal(c, ALGAUDIT__V1__ERROR_CODE__ERROR_PROTOCOL,
+		    "Batch before Hello");
+	}
+	if (batch_check(batch->records, batch->n_records, c->c_durable,
+	    c->c_last_seq, &bad, msg, sizeof(msg)) == -1) {
+		has_seq = bad < batch->n_records &&
+		    batch->records[bad]->has_producer_seq;
+		seq = has_seq ? batch->records[bad]->producer_seq : 0;
+		writer_batch_free(b);
+		return conn_error(c,
+		    ALGAUDIT__V1__ERROR_CODE__ERROR_INVALID_RECORD, has_seq,
+		    seq, "%s", msg);
+	}
+	if ((a = conn_answer_new(c)) == NULL) {
+		writer_batch_free(b);
+		return conn_fatal(c, ALGAUDIT__V1__ERROR_CODE__ERROR_INTERNAL,
+		    "out of memory");
+	}
+	last = batch->records[batch->n_records - 1]->producer_seq;
+	if (last > c->c_last_seq)
+		c->c_last_seq = last;
+	b->wb_conn = c;
+	b->wb_answer = a;
+	memcpy(b->wb_producer, c->c_producer, sizeof(b->wb_producer));
+	b->wb_peer = c->c_peer;
+	b->wb_mem = sizeof(*b) + b->wb_alloc.fa_used;
+	c->c_inflight++;
+	c->c_batches++;
+	c->c_records += batch->n_records;
+	d->d_inflight++;
+	d->d_pending += b->wb_mem;
+	writer_submit(d->d_writer, b);
+	return 0;
+}
+
+/*
+ * Takes one frame off the input and acts on it. Returns 1 when a frame
+ * was handled and the connection may go on, 0 when more bytes are
+ * needed, -1 when the connection stopped reading.
+ */
+static int
+conn_read_frame(struct conn *c)
+{
+	Algaudit__V1__ClientFrame *msg;
+	struct evbuffer *in = bufferevent_get_input(c->c_bev);
+	struct writer_batch *b;
+	uint8_t hdr[FRAME_HEADER_LEN], *buf;
+	size_t len, need, cap, max = c->c_d->d_cfg.cf_max_frame;
+	int rc;
+
+	len = evbuffer_get_length(in);
+	if (len < FRAME_HEADER_LEN)
+		return 0;
+	evbuffer_copyout(in, hdr, sizeof(hdr));
+	/* frame_decode() reads only the header; len says what we hold. */
+	switch (frame_decode(hdr, len, max, &need)) {
+	case FRAME_TOO_LARGE:
+		return conn_fatal(c,
+		    ALGAUDIT__V1__ERROR_CODE__ERROR_FRAME_TOO_LARGE,
+		    "frame length %" PRIu32 " exceeds max %zu",
+		    frame_body_len(hdr), max);
+	case FRAME_NEED_MORE:
+		return 0;
+	default:
+		break;
+	}
+	if ((b = calloc(1, sizeof(*b))) == NULL ||
+	    (buf = evbuffer_pullup(in, (ev_ssize_t)need)) == NULL) {
+		free(b);
+		return conn_fatal(c, ALGAUDIT__V1__ERROR_CODE__ERROR_INTERNAL,
+		    "out of memory reading a frame of %zu bytes", need);
+	}
+	b->wb_recv_ns = conn_now_ns();
+	b->wb_size = need;
+	frame_alloc_init(&b->wb_alloc, frame_unpack_cap(need -
+	    FRAME_HEADER_LEN));
+	msg = frame_unpack_client(&b->wb_alloc, buf + FRAME_HEADER_LEN,
+	    need - FRAME_HEADER_LEN);
+	evbuffer_drain(in, need);
+	if (msg == NULL) {
+		cap = b->wb_alloc.fa_cap;
+		free(b);
+		return conn_fatal(c, ALGAUDIT__V1__ERROR_CODE__ERROR_PROTOCOL,
+		    "frame body of %zu bytes is not a valid ClientFrame (or "
+		    "needs more than %zu bytes unpacked)",
+		    need - FRAME_HEADER_LEN, cap);
+	}
+	b->wb_frame = msg;
+	switch (msg->msg_case) {
+	case ALGAUDIT__V1__CLIENT_FRAME__MSG_HELLO:
+		rc = conn_hello(c, msg->hello);
+		writer_batch_free(b);
+		break;
+	case ALGAUDIT__V1__CLIENT_FRAME__MSG_BATCH:
+		rc = conn_batch(c, b);
+		break;
+	default:
+		writer_batch_free(b);
+		rc = conn_fatal(c, ALGAUDIT__V1__ERROR_CODE__ERROR_PROTOCOL,
+		    "ClientFrame of %zu bytes has no message set",
+		    need - FRAME_HEADER_LEN);
+		break;
+	}
+	return rc == 0 ? 1 : -1;
+}
+
+/* The peer sent everything it will: answer what is owed, then close. */
+static void
+conn_eof(struct conn *c)
+{
+	size_t left;
+
+	left = evbuffer_get_length(bufferevent_get_input(c->c_bev));
+	if (left > 0)
+		log_debug("conn %llu: peer closed mid-frame, %zu bytes "
+		    "unread", c->c_id, left);
+	else
+		log_debug("conn %llu: peer closed", c->c_id);
+	conn_drain(c);
+	c->c_close_when_empty = 1;
+	conn_flush(c);
+}
+
+/*
+ * Handles up to budget complete frames; with input left, continues in
+ * the next loop iteration so one fast client cannot starve the others.
+ * final (shutdown) ignores the pauses.
+ */
+static void
+conn_process(struct conn *c, int budget, int final)
+{
+	struct daemon *d = c->c_d;
+	int n, rc = 0;
+
+	for (n = 0; n < budget; n++) {
+		if (!conn_may_read(c, final))
+			return;
+		if (!final && c->c_state == CONN_ACTIVE &&
+		    d->d_pending >= d->d_cfg.cf_max_pending) {
+			conn_pause(c, CONN_PAUSE_PENDING);
+			return;
+		}
+		if ((rc = conn_read_frame(c)) != 1)
+			break;
+	}
+	if (rc == -1)
+		return;
+	if (n == budget) {
+		event_active(c->c_resume_ev, EV_TIMEOUT, 0);
+		return;
+	}
+	if (c->c_eof && conn_may_read(c, 1))
+		conn_eof(c);
+}
+
+/* bufferevent read callback: new bytes arrived. */
+static void
+conn_read_cb(struct bufferevent *bev, void *arg)
+{
+	(void)bev;
+	conn_process(arg, CONN_FRAME_BUDGET, 0);
+}
+
+/* Zero-timeout continuation of conn_read_cb(). */
+static void
+conn_resume_cb(evutil_socket_t fd, short events, void *arg)
+{
+	(void)fd;
+	(void)events;
+	conn_process(arg, CONN_FRAME_BUDGET, 0);
+}
+
+/* bufferevent write callback: output fell to the low watermark. */
+static void
+conn_write_cb(struct bufferevent *bev, void *arg)
+{
+	struct conn *c = arg;
+	size_t out;
+
+	out = evbuffer_get_length(bufferevent_get_output(bev));
+	if (c->c_flushing) {
+		if (out == 0)
+			conn_close(c);
+		return;
+	}
+	if ((c->c_pause & CONN_PAUSE_OUTPUT) && out <= CONN_OUTPUT_LOW)
+		conn_unpause(c, CONN_PAUSE_OUTPUT);
+}
+
+/* bufferevent event callback: end of input, or a socket error. */
+static void
+conn_event_cb(struct bufferevent *bev, short what, void *arg)
+{
+	struct conn *c = arg;
+
+	(void)bev;
+	if (what & BEV_EVENT_EOF) {
+		c->c_eof = 1;
+		if (c->c_state == CONN_HELLO || c->c_state == CONN_ACTIVE)
+			conn_process(c, CONN_FRAME_BUDGET, 0);
+		else if (c->c_flushing)
+			conn_close(c);
+		return;
+	}
+	if (what & BEV_EVENT_ERROR) {
+		log_debug("conn %llu: %s error: %s", c->c_id,
+		    (what & BEV_EVENT_WRITING) ? "write" : "read",
+		    evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
+		conn_close(c);
+	}
+}
+
+/* The connection's timer: no Hello in time, or the linger ran out. */
+static void
+conn_timer_cb(evutil_socket_t fd, short events, void *arg)
+{
+	struct conn *c = arg;
+
+	(void)fd;
+	(void)events;
+	if (c->c_state == CONN_HELLO) {
+		conn_fatal(c, ALGAUDIT__V1__ERROR_CODE__ERROR_PROTOCOL,
+		    "no Hello within %d s", CONN_HELLO_TIMEOUT);
+		return;
+	}
+	if (c->c_flushing) {
+		log_debug("conn %llu: client did not read its last answer "
+		    "within %d s; closing", c->c_id, CONN_LINGER_TIMEOUT);
+		conn_close(c);
+	}
+}
+
+/*
+ * Closes the socket and retires the connection to the dead list, where
+ * it is freed once no batch of it is with the writer. Safe to call from
+ * any of its callbacks; the struct stays valid until the reaper runs.
+ */
+static void
+conn_close(struct conn *c)
+{
+	struct daemon *d = c->c_d;
+
+	if (c->c_state == CONN_CLOSED)
+		return;
+	if (c->c_pause & CONN_PAUSE_PENDING)
+		TAILQ_REMOVE(&d->d_paused, c, c_pause_entry);
+	c->c_pause = 0;
+	conn_set_state(c, CONN_CLOSED);
+	bufferevent_free(c->c_bev);
+	c->c_bev = NULL;
+	evtimer_del(c->c_timer);
+	event_del(c->c_resume_ev);
+	TAILQ_REMOVE(&d->d_conns, c, c_entry);
+	TAILQ_INSERT_TAIL(&d->d_dead, c, c_entry);
+	d->d_nconns--;
+	log_debug("conn %llu: closed after %" PRIu64 " batches, %" PRIu64
+	    " records; %zu batches still with the writer", c->c_id,
+	    c->c_batches, c->c_records, c->c_inflight);
+	event_active(d->d_reap_ev, EV_TIMEOUT, 0);
+}
+
+/* Frees a closed connection and what it still holds. */
+static void
+conn_free(struct conn *c)
+{
+	struct conn_answer *a;
+
+	while ((a = TAILQ_FIRST(&c->c_answers)) != NULL) {
+		TAILQ_REMOVE(&c->c_answers, a, a_entry);
+		free(a);
+	}
+	if (c->c_timer != NULL)
+		event_free(c->c_timer);
+	if (c->c_resume_ev != NULL)
+		event_free(c->c_resume_ev);
+	free(c);
+}
+
+/* Frees the closed connections nothing refers to any more. */
+static void
+conn_reap_cb(evutil_socket_t fd, short events, void *arg)
+{
+	struct daemon *d = arg;
+	struct conn *c, *next;
+
+	(void)fd;
+	(void)events;
+	for (c = TAILQ_FIRST(&d->d_dead); c != NULL; c = next) {
+		next = TAILQ_NEXT(c, c_entry);
+		if (c->c_inflight > 0)
+			continue;
+		TAILQ_REMOVE(&d->d_dead, c, c_entry);
+		conn_free(c);
+	}
+	conn_stop_progress(d);
+}
+
+/* Prepares d's connection lists and the reaper. */
+int
+conn_init(struct daemon *d)
+{
+	TAILQ_INIT(&d->d_conns);
+	TAILQ_INIT(&d->d_paused);
+	TAILQ_INIT(&d->d_dead);
+	d->d_reap_ev = event_new(d->d_base, -1, 0, conn_reap_cb, d);
+	if (d->d_reap_ev == NULL) {
+		log_warnx("conn: cannot create the reaper event");
+		return -1;
+	}
+	return 0;
+}
+
+/* Takes an accepted socket; on failure closes it. */
+void
+conn_accept(struct daemon *d, int fd, const struct peer *p)
+{
+	struct timeval tv = { CONN_HELLO_TIMEOUT, 0 };
+	struct conn *c;
+
+	if ((c = calloc(1, sizeof(*c))) == NULL) {
+		log_warn("conn: accept from %s", p->p_addr);
+		evutil_closesocket(fd);
+		return;
+	}
+	c->c_d = d;
+	c->c_id = (unsigned long long)++d->d_next_conn_id;
+	c->c_peer = *p;
+	TAILQ_INIT(&c->c_answers);
+	c->c_bev = bufferevent_socket_new(d->d_base, fd, BEV_OPT_CLOSE_ON_FREE);
+	c->c_timer = evtimer_new(d->d_base, conn_timer_cb, c);
+	c->c_resume_ev = event_new(d->d_base, -1, 0, conn_resume_cb, c);
+	if (c->c_bev == NULL || c->c_timer == NULL || c->c_resume_ev == NULL) {
+		log_warnx("conn %llu: cannot set up the connection from %s",
+		    c->c_id, p->p_addr);
+		if (c->c_bev != NULL)
+			bufferevent_free(c->c_bev);
+		else
+			evutil_closesocket(fd);
+		c->c_bev = NULL;
+		conn_free(c);
+		return;
+	}
+	bufferevent_setcb(c->c_bev, conn_read_cb, conn_write_cb, conn_event_cb,
+	    c);
+	/* A peer cannot make us buffer more than one whole frame. */
+	bufferevent_setwatermark(c->c_bev, EV_READ, 0,
+	    (size_t)d->d_cfg.cf_max_frame + FRAME_HEADER_LEN);
+	bufferevent_setwatermark(c->c_bev, EV_WRITE, CONN_OUTPUT_LOW, 0);
+	TAILQ_INSERT_TAIL(&d->d_conns, c, c_entry);
+	d->d_nconns++;
+	/* calloc() left c_state at CONN_HELLO, the initial state. */
+	evtimer_add(c->c_timer, &tv);
+	bufferevent_enable(c->c_bev, EV_READ | EV_WRITE);
+	log_debug("conn %llu: accepted from %s", c->c_id, p->p_addr);
+}
+
+/*
+ * A batch came back from the writer (loop thread): resolve its answer
+ * and send what the FIFO allows. A closed connection only counts down.
+ */
+void
+conn_batch_done(struct daemon *d, struct writer_batch *b)
+{
+	struct conn *c = b->wb_conn;
+	struct conn_answer *a = b->wb_answer;
+	int code;
+
+	d->d_pending -= b->wb_mem;
+	d->d_inflight--;
+	c->c_inflight--;
+	a->a_ready = 1;
+	if (b->wb_status == 0) {
+		a->a_kind = CONN_ANSWER_ACK;
+		a->a_seq = b->wb_ack_seq;
+		a->a_log_size = b->wb_log_size;
+		a->a_first_index = b->wb_first_index;
+		a->a_stored = b->wb_stored;
+		a->a_duplicates = b->wb_duplicates;
+	} else {
+		code = b->wb_status == STORE_EFULL ?
+		    ALGAUDIT__V1__ERROR_CODE__ERROR_STORE_FULL :
+		    ALGAUDIT__V1__ERROR_CODE__ERROR_STORE_FAILED;
+		a->a_kind = CONN_ANSWER_ERROR;
+		a->a_code = code;
+		snprintf(a->a_msg, sizeof(a->a_msg), "batch not stored, "
+		    "resend it: %s", store_strerror(b->wb_status));
+		if (c->c_state != CONN_CLOSED)
+			log_warnx("conn %llu: %s: %s", c->c_id,
+			    frame_strerror_code(code), a->a_msg);
+	}
+	writer_batch_free(b);
+	if (c->c_state == CONN_CLOSED) {
+		if (c->c_inflight == 0)
+			event_active(d->d_reap_ev, EV_TIMEOUT, 0);
+		return;
+	}
+	conn_flush(c);
+}
+
+/*
+ * After a round of completions: resume the connections paused on
+ * --max-pending once the queue fell below it, and move a shutdown on.
+ */
+void
+conn_after_done(struct daemon *d)
+{
+	struct conn *c;
+
+	if (d->d_pending < d->d_cfg.cf_max_pending)
+		while ((c = TAILQ_FIRST(&d->d_paused)) != NULL)
+			conn_unpause(c, CONN_PAUSE_PENDING);
+	conn_stop_progress(d);
+}
+
+/* Closes every connection still open. */
+static void
+conn_close_all(struct daemon *d)
+{
+	struct conn *c;
+
+	while ((c = TAILQ_FIRST(&d->d_conns)) != NULL)
+		conn_close(c);
+}
+
+/* The shutdown flush took too long: close what is left and stop. */
+static void
+conn_stop_timeout_cb(evutil_socket_t fd, short events, void *arg)
+{
+	struct daemon *d = arg;
+
+	(void)fd;
+	(void)events;
+	if (d->d_nconns > 0)
+		log_warnx("shutdown: %zu connections did not take their last "
+		    "answers within %d s; closing them", d->d_nconns,
+		    CONN_STOP_TIMEOUT);
+	conn_close_all(d);
+	event_base_loopexit(d->d_base, NULL);
+}
+
+/*
+ * Moves a shutdown on: once the writer gave back every batch (all Acks
+ * are queued), each connection gets Error{SHUTTING_DOWN}; once every
+ * connection is closed, the loop ends.
+ */
+static void
+conn_stop_progress(struct daemon *d)
+{
+	struct timeval tv = { CONN_STOP_TIMEOUT, 0 };
+	struct conn *c, *next;
+
+	if (!d->d_stopping)
+		return;
+	if (!d->d_stop_sent && d->d_inflight == 0) {
+		d->d_stop_sent = 1;
+		log_info("shutdown: every batch received is committed; "
+		    "closing %zu connections", d->d_nconns);
+		for (c = TAILQ_FIRST(&d->d_conns); c != NULL; c = next) {
+			next = TAILQ_NEXT(c, c_entry);
+			conn_fatal(c,
+			    ALGAUDIT__V1__ERROR_CODE__ERROR_SHUTTING_DOWN,
+			    "the daemon is shutting down; reconnect later");
+		}
+		d->d_stop_timer = evtimer_new(d->d_base, conn_stop_timeout_cb,
+		    d);
+		if (d->d_stop_timer == NULL ||
+		    evtimer_add(d->d_stop_timer, &tv) == -1)
+			conn_close_all(d);
+	}
+	if (d->d_stop_sent && TAILQ_EMPTY(&d->d_conns))
+		event_base_loopexit(d->d_base, NULL);
+}
+
+/*
+ * SIGTERM/SIGINT: handle the complete frames already received, stop
+ * reading everywhere, and let the writer finish; conn_stop_progress()
+ * does the rest. A second call closes everything at once.
+ */
+void
+conn_stop_all(struct daemon *d)
+{
+	struct conn *c, *next;
+
+	if (d->d_stopping) {
+		log_warnx("shutdown: second signal; closing %zu connections "
+		    "now", d->d_nconns);
+		conn_close_all(d);
+		event_base_loopexit(d->d_base, NULL);
+		return;
+	}
+	d->d_stopping = 1;
+	for (c = TAILQ_FIRST(&d->d_conns); c != NULL; c = next) {
+		next = TAILQ_NEXT(c, c_entry);
+		if (c->c_state == CONN_ACTIVE)
+			conn_process(c, INT_MAX, 1);
+	}
+	for (c = TAILQ_FIRST(&d->d_conns); c != NULL; c = next) {
+		next = TAILQ_NEXT(c, c_entry);
+		conn_drain(c);
+	}
+	log_info("shutdown: waiting for %zu batches to commit",
+	    d->d_inflight);
+	conn_stop_progress(d);
+}
+
+/* Frees every connection; the writer must be stopped already. */
+void
+conn_free_all(struct daemon *d)
+{
+	struct conn *c;
+
+	conn_close_all(d);
+	while ((c = TAILQ_FIRST(&d->d_dead)) != NULL) {
+		TAILQ_REMOVE(&d->d_dead, c, c_entry);
+		conn_free(c);
+	}
+	if (d->d_reap_ev != NULL)
+		event_free(d->d_reap_ev);
+	if (d->d_stop_timer != NULL)
+		event_free(d->d_stop_timer);
+	d->d_reap_ev = d->d_stop_timer = NULL;
+}

@@ -1,0 +1,213 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * daemon.h: the private header of algauditd, sectioned by file.
+ *
+ * All daemon state hangs off one struct daemon, created in main.c and
+ * passed to every module explicitly (callbacks get it through their
+ * void * argument). Two threads touch it: the event loop (everything
+ * except writer.c's thread function) and the writer thread, which sees
+ * only struct writer and the batches handed to it. A struct's body is
+ * here only when several files use its fields; otherwise it lives in
+ * the .c that owns it.
+ */
+#ifndef ALGAUDIT_DAEMON_H
+#define ALGAUDIT_DAEMON_H
+
+#include <sys/queue.h>
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "algaudit.pb-c.h"
+#include "frame.h"
+#include "record.h"
+
+struct bufferevent;
+struct event;
+struct event_base;
+struct conn;
+struct conn_answer;
+struct daemon;
+struct listener;
+struct store;
+struct writer;
+struct writer_batch;
+
+/* cfg.c */
+
+#define CFG_LISTEN_MAX		16	/* --listen given at most this often */
+#define CFG_ENDPOINT_MAX	300	/* longest endpoint text, with NUL */
+#define CFG_UNIX_PATH_MAX	108	/* sizeof(sun_path), with NUL */
+#define CFG_HOST_MAX		256
+#define CFG_PORT_MAX		6
+#define CFG_PATH_MAX		4096
+#define CFG_ORIGIN_MAX		256
+
+enum cfg_endpoint_type {
+	CFG_EP_UNIX = 1,
+	CFG_EP_TCP
+};
+
+/* One --listen endpoint, parsed. */
+struct cfg_endpoint {
+	int		 ep_type;		/* CFG_EP_* */
+	char		 ep_text[CFG_ENDPOINT_MAX];	/* as given */
+	char		 ep_path[CFG_UNIX_PATH_MAX];	/* unix */
+	char		 ep_host[CFG_HOST_MAX];		/* tcp, no brackets */
+	char		 ep_port[CFG_PORT_MAX];		/* tcp */
+};
+
+/* What the command line asks for besides running. */
+enum cfg_mode {
+	CFG_MODE_RUN = 0,
+	CFG_MODE_CHECK,		/* -n: check the configuration */
+	CFG_MODE_HELP,		/* --help */
+	CFG_MODE_DUMP		/* --dump-config */
+};
+
+/* The configuration; cfg.c's option table maps names to these fields. */
+struct cfg {
+	char		 cf_store[CFG_PATH_MAX];
+	struct cfg_endpoint cf_listen[CFG_LISTEN_MAX];
+	size_t		 cf_nlisten;
+	int		 cf_listen_given;	/* the default was replaced */
+	char		 cf_origin[CFG_ORIGIN_MAX];	/* "": store's choice */
+	uint64_t	 cf_max_frame;
+	uint64_t	 cf_max_pending;
+	uint64_t	 cf_max_conns;
+	uint64_t	 cf_commit_max;
+	int		 cf_foreground;
+	int		 cf_verbose;
+	int		 cf_mode;		/* CFG_MODE_* */
+};
+
+int	 cfg_init(struct cfg *, char *, size_t);
+int	 cfg_parse_args(struct cfg *, int, char *const *, char *, size_t);
+int	 cfg_set(struct cfg *, const char *, const char *, char *, size_t);
+int	 cfg_parse_endpoint(const char *, struct cfg_endpoint *, char *,
+	    size_t);
+int	 cfg_parse_number(const char *, int, uint64_t *);
+void	 cfg_usage(FILE *);
+void	 cfg_dump(const struct cfg *, FILE *);
+
+/* batch.c */
+
+int	 batch_check(Algaudit__V1__DecisionRecord *const *, size_t, uint64_t,
+	    uint64_t, size_t *, char *, size_t);
+
+/* log.c is declared in log.h. */
+
+/* listener.c */
+
+/* Who is at the other end of a connection, as the kernel told us. */
+struct peer {
+	int		 p_has_cred;	/* p_uid/p_gid/p_pid are set */
+	uint32_t	 p_uid;
+	uint32_t	 p_gid;
+	uint32_t	 p_pid;
+	char		 p_addr[64];	/* "unix" or "ip:port" */
+};
+
+int	 listener_start_all(struct daemon *);
+void	 listener_stop_all(struct daemon *);
+void	 listener_free_all(struct daemon *);
+void	 listener_describe(const struct daemon *, char *, size_t);
+
+/* conn.c */
+
+enum conn_state {
+	CONN_HELLO = 0,		/* waiting for the Hello */
+	CONN_ACTIVE,		/* Welcome sent; batches flow */
+	CONN_DRAINING,		/* not reading; answers and output drain */
+	CONN_CLOSED,		/* socket gone; freed once nothing is inflight */
+	CONN_STATE_MAX
+};
+
+#define CONN_FRAME_BUDGET	64		/* frames per wakeup */
+#define CONN_OUTPUT_HIGH	(1024 * 1024)	/* stop reading above */
+#define CONN_OUTPUT_LOW		(CONN_OUTPUT_HIGH / 2)	/* resume below */
+#define CONN_HELLO_TIMEOUT	10		/* seconds to send the Hello */
+#define CONN_LINGER_TIMEOUT	2		/* seconds to flush a last error */
+#define CONN_STOP_TIMEOUT	2		/* seconds to flush at shutdown */
+
+int	 conn_init(struct daemon *);
+void	 conn_accept(struct daemon *, int, const struct peer *);
+void	 conn_batch_done(struct daemon *, struct writer_batch *);
+void	 conn_after_done(struct daemon *);
+void	 conn_stop_all(struct daemon *);
+void	 conn_free_all(struct daemon *);
+const char *conn_strstate(int);
+
+/* writer.c */
+
+/*
+ * A decoded Batch on its way to the writer and back. conn.c fills the
+ * input fields and hands it over; the writer thread fills the result
+ * fields; conn.c reads them on the loop thread after the completion.
+ * The writer never dereferences wb_conn or wb_answer.
+ */
+struct writer_batch {
+	TAILQ_ENTRY(writer_batch) wb_entry;	/* writer queue, done queue */
+	struct conn	*wb_conn;	/* loop thread only */
+	struct conn_answer *wb_answer;	/* loop thread only */
+	char		 wb_producer[RECORD_MAX_PRODUCER_ID + 1];
+	struct peer	 wb_peer;
+	int64_t		 wb_recv_ns;	/* receive time, ns since the epoch */
+	Algaudit__V1__ClientFrame *wb_frame;	/* msg_case BATCH */
+	struct frame_alloc wb_alloc;	/* wb_frame's allocator */
+	size_t		 wb_size;	/* encoded frame size */
+	size_t		 wb_mem;	/* bytes counted against max-pending */
+
+	/* Results, written by the writer thread. */
+	int		 wb_status;	/* 0, or a store error */
+	uint64_t	 wb_ack_seq;	/* the producer's mark after commit */
+	uint64_t	 wb_log_size;	/* log size after the commit */
+	uint64_t	 wb_first_index;
+	uint32_t	 wb_stored;
+	uint32_t	 wb_duplicates;
+};
+
+TAILQ_HEAD(writer_batches, writer_batch);
+
+int	 writer_start(struct daemon *, uint64_t);
+void	 writer_submit(struct writer *, struct writer_batch *);
+uint64_t writer_log_size(struct writer *);
+void	 writer_stop(struct daemon *);
+void	 writer_batch_free(struct writer_batch *);
+
+/* main.c */
+
+TAILQ_HEAD(conn_list, conn);
+TAILQ_HEAD(listener_list, listener);
+
+/* Everything the daemon knows; one instance, made in main(). */
+struct daemon {
+	struct cfg		 d_cfg;
+	struct event_base	*d_base;
+	struct store		*d_store;
+	struct writer		*d_writer;
+	char			 d_origin[CFG_ORIGIN_MAX];
+
+	struct listener_list	 d_listeners;
+	struct event		*d_accept_timer;	/* EMFILE back-off */
+	int			 d_accept_paused;
+	int			 d_accept_logged;	/* EMFILE reported */
+	int			 d_refusing;	/* at --max-connections */
+
+	struct conn_list	 d_conns;	/* not yet CLOSED */
+	struct conn_list	 d_paused;	/* waiting for d_pending to fall */
+	struct conn_list	 d_dead;	/* CLOSED, waiting to be freed */
+	struct event		*d_reap_ev;
+	size_t			 d_nconns;	/* open sockets */
+	uint64_t		 d_next_conn_id;
+
+	size_t			 d_pending;	/* bytes queued to the writer */
+	size_t			 d_inflight;	/* batches with the writer */
+
+	int			 d_stopping;	/* SIGTERM/SIGINT seen */
+	int			 d_stop_sent;	/* SHUTTING_DOWN sent to all */
+	struct event		*d_stop_timer;
+};
+
+#endif /* ALGAUDIT_DAEMON_H */

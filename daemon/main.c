@@ -1,0 +1,186 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * main.c: algauditd's entry point. It only orchestrates: parse the
+ * options, start the log, open the store, start the writer thread and
+ * the listeners, turn signals into events, run the loop, tear down in
+ * reverse order. The work is in cfg.c, listener.c, conn.c and writer.c.
+ *
+ * Exit status: 0 after a clean shutdown (SIGTERM or SIGINT) or after
+ * -n, --help and --dump-config; 1 when the daemon cannot start.
+ */
+#include <sys/resource.h>
+
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+
+#include <event2/event.h>
+#include <event2/thread.h>
+
+#include "daemon.h"
+#include "log.h"
+#include "store.h"
+
+#define MAIN_NSIGNALS	3
+
+static const int main_signals[MAIN_NSIGNALS] = { SIGTERM, SIGINT, SIGHUP };
+
+/* Parses the command line; exits for errors, -n, --help, --dump-config. */
+static void
+main_config(struct cfg *cf, int argc, char *argv[])
+{
+	char err[1024];
+
+	if (cfg_init(cf, err, sizeof(err)) == -1 ||
+	    cfg_parse_args(cf, argc, argv, err, sizeof(err)) == -1) {
+		fprintf(stderr, "algauditd: %s\n", err);
+		exit(1);
+	}
+	switch (cf->cf_mode) {
+	case CFG_MODE_HELP:
+		cfg_usage(stdout);
+		exit(0);
+	case CFG_MODE_DUMP:
+		cfg_dump(cf, stdout);
+		exit(0);
+	case CFG_MODE_CHECK:
+		printf("configuration OK\n");
+		exit(0);
+	default:
+		break;
+	}
+}
+
+/* Signal events: SIGTERM/SIGINT stop gracefully, SIGHUP is logged. */
+static void
+main_signal_cb(evutil_socket_t sig, short events, void *arg)
+{
+	struct daemon *d = arg;
+
+	(void)events;
+	if (sig == SIGHUP) {
+		log_info("SIGHUP: reload not implemented yet; ignored");
+		return;
+	}
+	log_info("%s: shutting down", sig == SIGINT ? "SIGINT" : "SIGTERM");
+	listener_stop_all(d);
+	conn_stop_all(d);
+}
+
+/* Opens the store and reads its origin and log size. */
+static int
+main_open_store(struct daemon *d, uint64_t *log_size)
+{
+	struct store_info si;
+	const char *origin;
+	int rc;
+
+	origin = d->d_cfg.cf_origin[0] != '\0' ? d->d_cfg.cf_origin : NULL;
+	rc = store_open(&d->d_store, d->d_cfg.cf_store, STORE_CREATE, origin);
+	if (rc != 0) {
+		log_warnx("store %s: cannot open: %s%s", d->d_cfg.cf_store,
+		    store_strerror(rc), rc == STORE_ELOCKED ?
+		    " (is another algauditd running on it?)" : "");
+		return -1;
+	}
+	if ((rc = store_info(d->d_store, &si)) != 0) {
+		log_warnx("store %s: %s", d->d_cfg.cf_store,
+		    store_strerror(rc));
+		return -1;
+	}
+	snprintf(d->d_origin, sizeof(d->d_origin), "%s", si.si_origin);
+	*log_size = si.si_entries;
+	log_info("store %s: origin '%s', %" PRIu64 " entries, %" PRIu64
+	    " producers", d->d_cfg.cf_store, d->d_origin, si.si_entries,
+	    si.si_producers);
+	return 0;
+}
+
+/* Warns when --max-connections exceeds the descriptors we may open. */
+static void
+main_check_rlimit(const struct daemon *d)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 &&
+	    rl.rlim_cur != RLIM_INFINITY &&
+	    (uint64_t)rl.rlim_cur < d->d_cfg.cf_max_conns + 64)
+		log_warnx("--max-connections is %" PRIu64 " but only %" PRIu64
+		    " descriptors may be open (ulimit -n); accepting will "
+		    "pause when they run out", d->d_cfg.cf_max_conns,
+		    (uint64_t)rl.rlim_cur);
+}
+
+/* Starts everything, in order; returns 0, or -1 after logging why. */
+static int
+main_start(struct daemon *d, struct event **sigs)
+{
+	uint64_t log_size;
+	int i;
+
+	TAILQ_INIT(&d->d_listeners);
+	if (conn_init(d) == -1 || main_open_store(d, &log_size) == -1 ||
+	    writer_start(d, log_size) == -1 || listener_start_all(d) == -1)
+		return -1;
+	for (i = 0; i < MAIN_NSIGNALS; i++)
+		if ((sigs[i] = evsignal_new(d->d_base, main_signals[i],
+		    main_signal_cb, d)) == NULL || evsignal_add(sigs[i],
+		    NULL) == -1) {
+			log_warnx("cannot watch signal %d", main_signals[i]);
+			return -1;
+		}
+	main_check_rlimit(d);
+	return 0;
+}
+
+/* Tears down in reverse order; each step accepts what was not made. */
+static void
+main_stop(struct daemon *d, struct event **sigs)
+{
+	int i;
+
+	listener_free_all(d);
+	writer_stop(d);
+	conn_free_all(d);
+	for (i = 0; i < MAIN_NSIGNALS; i++)
+		if (sigs[i] != NULL)
+			event_free(sigs[i]);
+	store_close(d->d_store);
+	event_base_free(d->d_base);
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct event *sigs[MAIN_NSIGNALS] = { NULL };
+	struct daemon d;
+	char where[2048];
+	int rc = 1;
+
+	memset(&d, 0, sizeof(d));
+	main_config(&d.d_cfg, argc, argv);
+	log_init(d.d_cfg.cf_foreground, LOG_DAEMON);
+	log_setverbose(d.d_cfg.cf_verbose);
+	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR)
+		fatal("signal(SIGPIPE)");
+	if (evthread_use_pthreads() == -1)
+		fatalx("libevent: no pthreads support");
+	if ((d.d_base = event_base_new()) == NULL)
+		fatalx("libevent: cannot create the event base");
+	if (main_start(&d, sigs) == 0) {
+		listener_describe(&d, where, sizeof(where));
+		log_info("ready: listening on %s", where);
+		if (event_base_dispatch(d.d_base) == 0)
+			rc = 0;
+		else
+			log_warnx("libevent: the event loop failed");
+	} else
+		log_warnx("startup failed; exiting");
+	main_stop(&d, sigs);
+	if (rc == 0)
+		log_info("shutdown complete");
+	return rc;
+}
