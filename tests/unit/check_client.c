@@ -330,6 +330,21 @@ fake_stop(struct fake *f)
 	unlink(f->f_path);
 }
 
+/* Frees a fake daemon (stopped or never started). */
+static void
+fake_free(struct fake *f)
+{
+	size_t i;
+
+	for (i = 0; i < f->f_n; i++)
+		free(f->f_decisions[i]);
+	free(f->f_decisions);
+	free(f->f_seqs);
+	free(f->f_lost);
+	pthread_mutex_destroy(&f->f_lock);
+	free(f);
+}
+
 /* Returns the endpoint string of the fake. */
 static const char *
 fake_endpoint(struct fake *f)
@@ -469,6 +484,7 @@ START_TEST(test_log_flush_exactly_once)
 	ck_assert_int_eq(algaudit_close(c), 0);
 	fake_check_exactly_once(fk, 20000);
 	fake_stop(fk);
+	fake_free(fk);
 	algaudit_options_free(o);
 }
 END_TEST
@@ -502,6 +518,7 @@ START_TEST(test_log_sync_receipt)
 	algaudit_receipt_free(rc);
 	algaudit_record_free(r);
 	fake_stop(fk);
+	fake_free(fk);
 	algaudit_options_free(o);
 }
 END_TEST
@@ -525,6 +542,7 @@ START_TEST(test_reconnect_resend)
 	ck_assert_int_eq(algaudit_close(c), 0);
 	fake_check_exactly_once(fk, 8000);
 	fake_stop(fk);
+	fake_free(fk);
 	algaudit_options_free(o);
 }
 END_TEST
@@ -547,6 +565,7 @@ START_TEST(test_durable_mark_in_middle)
 	ck_assert_int_eq(algaudit_close(c), 0);
 	fake_check_exactly_once(fk, 4000);
 	fake_stop(fk);
+	fake_free(fk);
 	algaudit_options_free(o);
 }
 END_TEST
@@ -593,6 +612,7 @@ START_TEST(test_invalid_record_refusal)
 	ck_assert_int_eq(algaudit_close(c), 0);
 	algaudit_record_free(r);
 	fake_stop(fk);
+	fake_free(fk);
 	algaudit_options_free(o);
 }
 END_TEST
@@ -617,6 +637,7 @@ START_TEST(test_fenced)
 	ck_assert_int_eq(algaudit_close(c), ALGAUDIT_EFENCED);
 	algaudit_record_free(r);
 	fake_stop(fk);
+	fake_free(fk);
 	algaudit_options_free(o);
 }
 END_TEST
@@ -636,6 +657,7 @@ START_TEST(test_daemon_late)
 	ck_assert_int_eq(algaudit_close(c), 0);
 	fake_check_exactly_once(fk, 2000);
 	fake_stop(fk);
+	fake_free(fk);
 	algaudit_options_free(o);
 }
 END_TEST
@@ -671,6 +693,7 @@ START_TEST(test_spool_restart)
 	ck_assert_uint_gt(fk->f_seqs[0], 5);
 	pthread_mutex_unlock(&fk->f_lock);
 	fake_stop(fk);
+	fake_free(fk);
 	algaudit_options_free(o);
 }
 END_TEST
@@ -696,6 +719,7 @@ START_TEST(test_spool_overflow_while_down)
 	ck_assert_int_eq(algaudit_close(c), 0);
 	fake_check_exactly_once(fk, 8000);
 	fake_stop(fk);
+	fake_free(fk);
 	algaudit_options_free(o);
 }
 END_TEST
@@ -731,6 +755,7 @@ START_TEST(test_block_efull)
 	atomic_store(&fk->f_hold, 0);
 	algaudit_record_free(r);
 	fake_stop(fk);
+	fake_free(fk);
 	algaudit_options_free(o);
 }
 END_TEST
@@ -765,6 +790,7 @@ START_TEST(test_drop_loss_record)
 	pthread_mutex_unlock(&fk->f_lock);
 	algaudit_record_free(r);
 	fake_stop(fk);
+	fake_free(fk);
 	algaudit_options_free(o);
 }
 END_TEST
@@ -798,6 +824,7 @@ START_TEST(test_fork_child)
 	fake_check_exactly_once(fk, 2);
 	algaudit_record_free(r);
 	fake_stop(fk);
+	fake_free(fk);
 	algaudit_options_free(o);
 }
 END_TEST
@@ -880,7 +907,7 @@ START_TEST(test_log_invalid_record)
 	ck_assert_uint_eq(algaudit_counter(c, ALGAUDIT_COUNTER_QUEUED), 0);
 	algaudit_record_free(r);
 	ck_assert_int_eq(algaudit_close(c), 0);
-	free(fk);
+	fake_free(fk);
 }
 END_TEST
 
