@@ -283,30 +283,20 @@ bench_rss_kib(void)
 	return kib;
 }
 
-/* Runs one measurement with nthreads application threads. */
-static int
-bench_run(const char *endpoint, int nthreads, size_t per_thread)
+/*
+ * Logs per_thread records from each of nthreads threads through c and
+ * flushes; fills all (nthreads * per_thread entries) with the per-call
+ * cost. Returns the elapsed ns from the first call to the flush's end.
+ */
+static uint64_t
+bench_burst(struct algaudit_client *c, int nthreads, size_t per_thread,
+    uint32_t *all, int *errors)
 {
-	struct algaudit_client *c;
 	struct bench_thread bt[16];
 	pthread_t th[16];
-	uint32_t *all;
-	uint64_t t0, t1;
-	size_t i, n = (size_t)nthreads * per_thread, k = 0;
-	long rss0, rss1;
-	char producer[64];
-	int rc, errors = 0, j;
+	uint64_t t0;
+	int j, rc;
 
-	snprintf(producer, sizeof(producer), "bench-%ld-%d", (long)getpid(),
-	    nthreads);
-	rss0 = bench_rss_kib();
-	if ((rc = algaudit_open(endpoint, producer, NULL, &c)) != 0) {
-		fprintf(stderr, "bench_client: open: %s\n",
-		    algaudit_strerror(rc));
-		return -1;
-	}
-	if ((all = calloc(n, sizeof(*all))) == NULL)
-		return -1;
 	t0 = bench_now_ns();
 	for (j = 0; j < nthreads; j++) {
 		bt[j].bt_c = c;
@@ -317,27 +307,78 @@ bench_run(const char *endpoint, int nthreads, size_t per_thread)
 	}
 	for (j = 0; j < nthreads; j++) {
 		pthread_join(th[j], NULL);
-		errors += bt[j].bt_errors;
+		*errors += bt[j].bt_errors;
 	}
-	rc = algaudit_flush(c, 60000);
-	t1 = bench_now_ns();
-	rss1 = bench_rss_kib();
+	if ((rc = algaudit_flush(c, 120000)) != 0) {
+		fprintf(stderr, "bench_client: flush: %s\n",
+		    algaudit_strerror(rc));
+		(*errors)++;
+	}
+	return bench_now_ns() - t0;
+}
+
+/* Prints the distribution of n per-call costs (sorts them). */
+static void
+bench_print(const char *what, int nthreads, uint32_t *all, size_t n,
+    int errors)
+{
+	size_t i, k = 0;
+
 	qsort(all, n, sizeof(*all), bench_cmp);
-	printf("algaudit_log, %d thread%s, %zu calls: median %.2f us, "
-	    "p99 %.2f us, p99.9 %.2f us, max %.1f us%s\n", nthreads,
-	    nthreads > 1 ? "s" : "", n, all[n / 2] / 1000.0,
+	for (i = 0; i < n; i++)
+		k += all[i] > 5000;
+	printf("algaudit_log, %s, %d thread%s, %zu calls: median %.2f us, "
+	    "p99 %.2f us, p99.9 %.2f us, max %.1f us, %.2f%% above 5 us%s\n",
+	    what, nthreads, nthreads > 1 ? "s" : "", n, all[n / 2] / 1000.0,
 	    all[n * 99 / 100] / 1000.0, all[n * 999 / 1000] / 1000.0,
-	    all[n - 1] / 1000.0, errors > 0 ? " (with errors)" : "");
-	printf("  end to end: %.0f records/s (flush %s), acked %llu, "
-	    "retried %llu\n", n / ((t1 - t0) / 1e9), algaudit_strerror(rc),
-	    (unsigned long long)algaudit_counter(c, ALGAUDIT_COUNTER_ACKED),
-	    (unsigned long long)algaudit_counter(c,
+	    all[n - 1] / 1000.0, 100.0 * k / n,
+	    errors > 0 ? " (with errors)" : "");
+}
+
+/*
+ * Runs the measurements with nthreads application threads: first the
+ * cost of a call when the queue has room (bursts that fit the queue,
+ * each followed by a flush), then a sustained run of n records, where
+ * calls also wait whenever the daemon is slower than the producers.
+ */
+static int
+bench_run(const char *endpoint, int nthreads, size_t n)
+{
+	struct algaudit_client *c;
+	uint32_t *all;
+	uint64_t ns;
+	size_t burst = 48000 / (size_t)nthreads, per = n / (size_t)nthreads;
+	long rss0, rss1;
+	char producer[64];
+	int rc, errors = 0, round;
+
+	snprintf(producer, sizeof(producer), "bench-%ld-%d", (long)getpid(),
+	    nthreads);
+	rss0 = bench_rss_kib();
+	if ((rc = algaudit_open(endpoint, producer, NULL, &c)) != 0) {
+		fprintf(stderr, "bench_client: open: %s\n",
+		    algaudit_strerror(rc));
+		return -1;
+	}
+	if ((all = calloc(per > burst * 5 ? per * (size_t)nthreads :
+	    burst * 5 * (size_t)nthreads, sizeof(*all))) == NULL)
+		return -1;
+	for (round = 0; round < 5; round++)
+		(void)bench_burst(c, nthreads, burst,
+		    all + (size_t)round * burst * (size_t)nthreads, &errors);
+	bench_print("queue with room", nthreads, all,
+	    burst * 5 * (size_t)nthreads, errors);
+	errors = 0;
+	ns = bench_burst(c, nthreads, per, all, &errors);
+	rss1 = bench_rss_kib();
+	bench_print("sustained", nthreads, all, per * (size_t)nthreads,
+	    errors);
+	printf("  end to end: %.0f records/s (%zu records logged and "
+	    "acknowledged), retried %llu\n", per * nthreads / (ns / 1e9),
+	    per * (size_t)nthreads, (unsigned long long)algaudit_counter(c,
 	    ALGAUDIT_COUNTER_RETRIED));
 	printf("  memory: RSS grew %ld KiB with the handle open\n",
 	    rss1 - rss0);
-	for (i = 0; i < n; i++)
-		k += all[i] > 5000;
-	printf("  calls above 5 us: %zu (%.3f%%)\n", k, 100.0 * k / n);
 	free(all);
 	algaudit_close(c);
 	return 0;
@@ -385,10 +426,10 @@ main(int argc, char **argv)
 	    "MiB byte ring (virtual; pages are touched as used), 64 KiB in, "
 	    "up to ~1 MiB out\n");
 	if (threads > 0)
-		bench_run(endpoint, threads, n / (size_t)threads);
+		bench_run(endpoint, threads, n);
 	else {
 		bench_run(endpoint, 1, n);
-		bench_run(endpoint, 4, n / 4);
+		bench_run(endpoint, 4, n);
 	}
 	if (endpoint == ep)
 		bench_sink_stop(&sink);
