@@ -22,8 +22,16 @@
  *   thread, or lock).
  * - After fork() the child must not use a handle opened by the parent:
  *   it has no I/O thread. Every call on it returns ALGAUDIT_EFORKED;
- *   algaudit_close() in the child frees the memory without touching
- *   the parent's connection. The parent's handle is unaffected.
+ *   algaudit_close() in the child frees the memory and closes the
+ *   child's copies of the descriptors without shutdown(), so the
+ *   parent's connection and spool are untouched. The parent's handle is
+ *   unaffected. A child that wants to log opens its own handle (with
+ *   its own producer id). Detection costs no system call: a
+ *   pthread_atfork() child handler, registered once per process, bumps
+ *   a generation counter that each call compares (the library's only
+ *   global state).
+ * - See docs/CLIENT.md for threading, sequence numbers, the spool
+ *   format and the counters.
  */
 #ifndef ALGAUDIT_H
 #define ALGAUDIT_H
@@ -181,17 +189,30 @@ ALGAUDIT_API int algaudit_options_set_batch(struct algaudit_options *opts,
 /**
  * Sets the reconnect backoff: the first retry after initial_ms, each
  * next one doubled up to max_ms, each with random jitter of up to half
- * the delay. Default 50 ms and 5000 ms.
- * @return 0, or ALGAUDIT_EINVAL if initial_ms is 0 or above max_ms.
+ * the delay (a delay d is drawn from [d/2, d]). A Welcome from the
+ * daemon starts the schedule over. Default 50 ms and 5000 ms.
+ * @return 0, or ALGAUDIT_EINVAL if initial_ms is 0 or above max_ms, or
+ *     max_ms is above one hour.
  */
 ALGAUDIT_API int algaudit_options_set_backoff(struct algaudit_options *opts,
     uint32_t initial_ms, uint32_t max_ms);
 
 /**
- * Sets the overflow policy (enum algaudit_overflow) and, for
- * ALGAUDIT_OVERFLOW_BLOCK, how long algaudit_log() waits for room before
- * returning ALGAUDIT_EFULL. Default BLOCK and 1000 ms.
- * ALGAUDIT_OVERFLOW_SPOOL needs a spool directory.
+ * Sets the overflow policy (enum algaudit_overflow): what algaudit_log()
+ * does when the queue is full. Default BLOCK and 1000 ms.
+ * - BLOCK: waits up to block_timeout_ms for room, then returns
+ *   ALGAUDIT_EFULL. Never a silent drop.
+ * - SPOOL (needs a spool directory): the I/O thread moves queued records
+ *   to the spool to make room, also while the daemon is connected but
+ *   slower than the application; the call waits for that room up to
+ *   block_timeout_ms, and returns ALGAUDIT_EFULL when the spool is full
+ *   or ALGAUDIT_ESPOOL when it cannot be written.
+ * - DROP: drops the record at once, counts it (ALGAUDIT_COUNTER_DROPPED)
+ *   and returns 0; a loss record later tells the log how many were
+ *   dropped. algaudit_log_sync() never drops: it waits as under BLOCK.
+ * With any policy, a handle with a spool directory moves queued records
+ * to the spool while the daemon is unreachable and the queue is half
+ * full, so an outage costs disk space, not records.
  * @return 0, or ALGAUDIT_EINVAL for an unknown policy.
  */
 ALGAUDIT_API int algaudit_options_set_overflow(struct algaudit_options *opts,
@@ -213,7 +234,7 @@ ALGAUDIT_API int algaudit_options_set_spool(struct algaudit_options *opts,
 /**
  * Sets how long algaudit_close() waits for outstanding records to be
  * acknowledged. Default 5000 ms.
- * @return 0.
+ * @return 0, or ALGAUDIT_EINVAL if opts is NULL.
  */
 ALGAUDIT_API int algaudit_options_set_close_timeout(
     struct algaudit_options *opts, uint32_t ms);
@@ -229,8 +250,10 @@ ALGAUDIT_API int algaudit_options_set_connect_timeout(
 
 /**
  * Sets the log callback for the library's diagnostics (default: none;
- * the library is silent).
- * @return 0.
+ * the library is silent). Connection failures after the first are
+ * reported at ALGAUDIT_LOG_DEBUG, so a daemon that is down for long does
+ * not flood the callback.
+ * @return 0, or ALGAUDIT_EINVAL if opts is NULL.
  */
 ALGAUDIT_API int algaudit_options_set_log(struct algaudit_options *opts,
     algaudit_log_fn fn, void *arg);
@@ -266,9 +289,16 @@ ALGAUDIT_API const char *algaudit_record_error(const struct algaudit_record *rec
 
 /*
  * Setters. Strings are copied, must be UTF-8 and within the limits of
- * docs/PROTOCOL.md; NULL clears an optional string. Each returns 0,
- * ALGAUDIT_EINVAL (the record is unchanged; algaudit_record_error()
- * names the field and the rule) or ENOMEM.
+ * docs/PROTOCOL.md; NULL or "" clears an optional string (the id of
+ * set_algorithm and the decision are required: NULL or "" is refused).
+ * Enum setters take 0 to clear (algorithm type, automation); data
+ * classes are 1 to 3. Numbers must be finite. Digests are at most 64
+ * bytes; NULL or length 0 clears. add_* append (inputs and
+ * attributions at most 256, reason codes and labels at most 64; label
+ * keys unique). Each returns 0, ALGAUDIT_EINVAL (rec NULL, or the value
+ * is refused: the record is unchanged and algaudit_record_error() names
+ * the field and the rule, e.g. "inputs[3].name: required, missing or
+ * empty") or ENOMEM (the record is unchanged).
  */
 ALGAUDIT_API int algaudit_record_set_event_time(struct algaudit_record *rec,
     int64_t ns_since_epoch);
@@ -321,8 +351,9 @@ ALGAUDIT_API int algaudit_record_add_label(struct algaudit_record *rec,
 
 /**
  * Checks that rec has every required field (algorithm id, decision,
- * data class) and follows every rule; the same check algaudit_log()
- * makes.
+ * data class) and follows every rule, with the daemon's own validation
+ * code. algaudit_log() checks only the required fields: the setters
+ * have checked every other rule already.
  * @return 0, or ALGAUDIT_EINVAL with algaudit_record_error() set.
  */
 ALGAUDIT_API int algaudit_record_validate(struct algaudit_record *rec);
@@ -370,16 +401,23 @@ ALGAUDIT_API int algaudit_open(const char *endpoint, const char *producer_id,
  * @return 0 when nothing logged is left unacknowledged or unspooled,
  *     ALGAUDIT_ETIMEDOUT when records were still outstanding (they are
  *     lost unless spooled; algaudit_counter() before close tells how
- *     many), ALGAUDIT_EFORKED in a child after fork().
+ *     many; the log callback says so too), ALGAUDIT_EFENCED likewise
+ *     for a fenced handle without a spool, ALGAUDIT_EFORKED in a child
+ *     after fork() (memory freed, nothing sent).
+ * No other call on the handle may run or follow.
  */
 ALGAUDIT_API int algaudit_close(struct algaudit_client *client);
 
 /**
  * Logs a record: validates it, encodes it into the handle's queue and
- * returns. No system call and no allocation in the common case. The
- * caller keeps rec and may reuse it at once.
+ * returns. No system call and no allocation in the common case (the
+ * I/O thread is woken only when it sleeps without a timer or a full
+ * batch is ready). The record gets its producer_seq later, from the I/O
+ * thread, when it is first sent or spooled. The caller keeps rec and
+ * may reuse it at once; an unset event time is taken as now.
  * @return 0 (queued; durable later, see algaudit_flush()),
- *     ALGAUDIT_EINVAL (rec invalid; algaudit_record_error() says why),
+ *     ALGAUDIT_EINVAL (rec or client NULL, rec invalid, or rec larger
+ *     than the whole queue; algaudit_record_error() says why),
  *     ALGAUDIT_EFULL (queue full under the block policy after its
  *     timeout, or under the spool policy with the spool full),
  *     ALGAUDIT_ECLOSED, ALGAUDIT_EFENCED, ALGAUDIT_EFORKED,
@@ -396,26 +434,36 @@ ALGAUDIT_API int algaudit_log(struct algaudit_client *client,
  * @param[in] timeout_ms how long to wait in all.
  * @param[out] receipt if not NULL, filled on success; allocate it with
  *     algaudit_receipt_new().
- * @return 0 (durable), any error of algaudit_log(), ALGAUDIT_ETIMEDOUT
+ * @return 0 (durable; the receipt has the seq, the log index unless the
+ *     daemon had it already, and the log size), any error of
+ *     algaudit_log() (the drop policy does not apply), ALGAUDIT_ETIMEDOUT
  *     (not known to be durable yet; it stays queued and will be sent),
- *     ALGAUDIT_EREJECTED (the daemon refused it; see the log callback).
+ *     ALGAUDIT_EREJECTED (the daemon refused it, or it exceeds the
+ *     daemon's frame limit; see the log callback), ALGAUDIT_EFENCED.
  */
 ALGAUDIT_API int algaudit_log_sync(struct algaudit_client *client,
     struct algaudit_record *rec, uint32_t timeout_ms,
     struct algaudit_receipt *receipt);
 
 /**
- * Waits until every record logged before the call is acknowledged
- * durable (or refused by the daemon).
- * @return 0, ALGAUDIT_ETIMEDOUT, ALGAUDIT_EFENCED, ALGAUDIT_EFORKED.
+ * Waits until every record logged before the call, and every record a
+ * predecessor left in the spool, is acknowledged durable (or refused by
+ * the daemon; algaudit_counter() tells). Partial batches are sent at
+ * once while someone waits.
+ * @return 0, ALGAUDIT_ETIMEDOUT, ALGAUDIT_EFENCED, ALGAUDIT_EFORKED,
+ *     ALGAUDIT_EINVAL (client NULL).
  */
 ALGAUDIT_API int algaudit_flush(struct algaudit_client *client,
     uint32_t timeout_ms);
 
 /**
  * Reads a counter (enum algaudit_counter_id); a consistent snapshot of
- * each counter, not across counters.
- * @return the value, or 0 for an unknown id.
+ * each counter, not across counters. QUEUED counts records accepted by
+ * log calls (not dropped ones, not loss records); ACKED and REJECTED
+ * count every record resolved, including loss records and records a
+ * predecessor spooled; PENDING is what entered (queued, loss records,
+ * a predecessor's spooled records) minus what was resolved.
+ * @return the value, or 0 for an unknown id or a NULL client.
  */
 ALGAUDIT_API uint64_t algaudit_counter(const struct algaudit_client *client,
     int id);
