@@ -198,14 +198,21 @@ cmd_log_finish(struct algaudit_client *cl, uint64_t logged, uint64_t bad,
 	pending = algaudit_counter(cl, ALGAUDIT_COUNTER_PENDING);
 	rejected = algaudit_counter(cl, ALGAUDIT_COUNTER_REJECTED);
 	if (rc == 0 && rejected == 0 && pending == 0) {
-		if (bad > 0)
+		if (bad > 0 && logged == 0)
+			cli_warnx("log", "stopped at line %" PRIu64 ": "
+			    "nothing was sent", bad);
+		else if (bad > 0)
 			cli_warnx("log", "stopped at line %" PRIu64 ": the %"
-			    PRIu64 " records before it are durable; nothing "
+			    PRIu64 " record%s before it %s durable; nothing "
 			    "of line %" PRIu64 " or later was sent", bad,
-			    logged, bad);
+			    logged, logged == 1 ? "" : "s",
+			    logged == 1 ? "is" : "are", bad);
 		else if (verbose)
-			cli_warnx("log", "%" PRIu64 " records durable",
-			    logged);
+			cli_warnx("log", "%" PRIu64 " record%s durable%s",
+			    logged, logged == 1 ? "" : "s",
+			    algaudit_counter(cl, ALGAUDIT_COUNTER_ACKED) >
+			    logged ? " (and records of an earlier run, from "
+			    "the spool)" : "");
 		return bad > 0 ? TOOLS_EXIT_USAGE : TOOLS_EXIT_OK;
 	}
 	if (rc == ALGAUDIT_EFENCED)
@@ -271,6 +278,12 @@ cmd_log_lines(struct algaudit_client *cl, FILE *fp, uint64_t *logged,
 			    "bytes", lineno, CMD_LOG_LINE_MAX);
 			*bad = lineno;
 			break;
+		}
+		/* RFC 8259 lets a parser ignore a byte order mark. */
+		if (lineno == 1 && len >= 3 &&
+		    memcmp(line, "\xef\xbb\xbf", 3) == 0) {
+			memmove(line, line + 3, len - 2);
+			len -= 3;
 		}
 		if (cmd_log_blank(line, len))
 			continue;
@@ -390,21 +403,25 @@ cmd_log(int argc, char **argv)
 		cl = NULL;
 		goto out;
 	}
-	if (cmd_log_lines(cl, stdin, &logged, &bad) != 0) {
+	if (cmd_log_lines(cl, stdin, &logged, &bad) != 0)
 		/* Report what is not durable; do not wait a second time. */
 		(void)cmd_log_finish(cl, logged, 0, 0, 0, spool);
-		goto out;
-	}
-	ex = cmd_log_finish(cl, logged, bad, timeout_s, diag.cd_verbose,
-	    spool);
+	else
+		ex = cmd_log_finish(cl, logged, bad, timeout_s,
+		    diag.cd_verbose, spool);
+	/* The cause (e.g. cannot connect), before close() adds its own. */
+	if (ex == TOOLS_EXIT_FAIL)
+		cmd_log_diag_print(&diag);
 out:
+	/*
+	 * Without a spool, what close() would lose was reported above;
+	 * with one, a failure here means records did not reach it.
+	 */
 	if (cl != NULL && (rc = algaudit_close(cl)) != 0 &&
-	    ex == TOOLS_EXIT_OK) {
+	    (ex == TOOLS_EXIT_OK || spool != NULL)) {
 		cli_warnx("log", "close: %s", algaudit_strerror(rc));
 		ex = TOOLS_EXIT_FAIL;
 	}
-	if (ex == TOOLS_EXIT_FAIL)
-		cmd_log_diag_print(&diag);
 	algaudit_options_free(opts);
 	pthread_mutex_destroy(&diag.cd_mtx);
 	return ex;
