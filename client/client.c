@@ -454,7 +454,8 @@ algaudit_log_sync(struct algaudit_client *c, struct algaudit_record *rec,
 
 /*
  * Waits until every record queued before the call (and every record a
- * predecessor left in the spool) is resolved, or the deadline. Returns 0, ALGAUDIT_ETIMEDOUT or ALGAUDIT_EFENCED.
+ * predecessor left in the spool) is resolved, or the deadline. Returns
+ * 0, ALGAUDIT_ETIMEDOUT or ALGAUDIT_EFENCED.
  */
 static int
 client_flush(struct algaudit_client *c, uint32_t timeout_ms)

@@ -101,7 +101,7 @@ struct io {
 	struct backoff	 io_backoff;
 	uint64_t	 io_retry_at;	/* us, monotonic */
 	uint64_t	 io_deadline;	/* connect or Welcome deadline */
-	int		 io_failures;	/* connection attempts failed in a row */
+	int		 io_failures;	/* failed attempts in a row */
 	int		 io_connected_once;
 	int		 io_welcomed;
 	uint32_t	 io_max_frame;

@@ -37,7 +37,7 @@ struct queue_slot {
 	_Atomic int	 qs_state;
 	uint32_t	 qs_len;
 	uint64_t	 qs_off;	/* offset in q_bytes */
-	uint64_t	 qs_end;	/* byte position after it (and its skip) */
+	uint64_t	 qs_end;	/* byte position after it and its skip */
 	uint64_t	 qs_seq;	/* 0 until the I/O thread assigns one */
 	uint64_t	 qs_pos;	/* the position it holds */
 };

@@ -54,7 +54,7 @@ struct spool {
 	uint8_t		*sp_abuf;	/* frames appended, not yet synced */
 	size_t		 sp_alen;
 	size_t		 sp_acap;
-	uint64_t	 sp_alast;	/* sp_last_seq before the pending ones */
+	uint64_t	 sp_alast;	/* sp_last_seq before pending ones */
 	uint8_t		*sp_rbuf;	/* read window */
 	size_t		 sp_rcap;
 	size_t		 sp_rlen;

@@ -109,7 +109,7 @@ enum algaudit_counter_id {
 	ALGAUDIT_COUNTER_QUEUED = 0,	/**< records accepted by log calls */
 	ALGAUDIT_COUNTER_SENT,		/**< records written to the socket */
 	ALGAUDIT_COUNTER_ACKED,		/**< records acknowledged durable */
-	ALGAUDIT_COUNTER_RETRIED,	/**< records sent again after reconnect */
+	ALGAUDIT_COUNTER_RETRIED,	/**< records sent again (reconnect) */
 	ALGAUDIT_COUNTER_SPOOLED,	/**< records written to the spool */
 	ALGAUDIT_COUNTER_REJECTED,	/**< records the daemon refused */
 	ALGAUDIT_COUNTER_DROPPED,	/**< records dropped (drop policy) */
@@ -285,7 +285,8 @@ ALGAUDIT_API void algaudit_record_reset(struct algaudit_record *rec);
  * @return a string owned by rec, valid until the next call on rec;
  *     "" when the last call succeeded.
  */
-ALGAUDIT_API const char *algaudit_record_error(const struct algaudit_record *rec);
+ALGAUDIT_API const char *algaudit_record_error(
+    const struct algaudit_record *rec);
 
 /*
  * Setters. Strings are copied, must be UTF-8 and within the limits of

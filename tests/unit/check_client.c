@@ -40,7 +40,7 @@ struct fake {
 	_Atomic int	 f_stop;
 	char		 f_path[100];
 	/* behaviour */
-	int		 f_reject_batch;	/* 1-based batch number, 0: none */
+	int		 f_reject_batch;	/* batch number from 1 */
 	int		 f_fence_at_batch;
 	int		 f_drop_at_batch;	/* close instead of acking */
 	int		 f_drop_keep;		/* records of it committed */
