@@ -85,6 +85,7 @@ ALL_LDLIBS = $(LIBS_TOOLS) $(LIBS_DAEMON) $(LIBS_CLIENT) $(LIBS_STORE) \
 .PHONY: all check check-unit check-integration check-asan asan ubsan \
 	valgrind bench run demo clean install style deps fuzz
 .SUFFIXES:
+.SECONDARY:
 
 all: $(BUILD)/algauditd $(BUILD)/algaudit $(BUILD)/libalgaudit.a \
 	$(BUILD)/libalgaudit.so $(BUILD)/algaudit.pc $(EXAMPLE_BIN)
