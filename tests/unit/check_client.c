@@ -46,6 +46,8 @@ struct fake {
 	int		 f_drop_keep;		/* records of it committed */
 	int		 f_drop_times;		/* how many times to drop */
 	_Atomic int	 f_hold;		/* read but never ack */
+	uint32_t	 f_max_frame;		/* 0: the default */
+	int		 f_ack_delay_us;	/* a slow daemon */
 	/* state */
 	uint64_t	 f_durable;
 	uint64_t	 f_log_size;
@@ -187,7 +189,8 @@ fake_serve(struct fake *f, int fd)
 			w.has_log_size = 1;
 			w.log_size = f->f_log_size;
 			w.has_max_frame = 1;
-			w.max_frame = FRAME_MAX_DEFAULT;
+			w.max_frame = f->f_max_frame != 0 ? f->f_max_frame :
+			    FRAME_MAX_DEFAULT;
 			pthread_mutex_unlock(&f->f_lock);
 			sf.msg_case = ALGAUDIT__V1__SERVER_FRAME__MSG_WELCOME;
 			sf.welcome = &w;
@@ -250,6 +253,8 @@ fake_serve(struct fake *f, int fd)
 		algaudit__v1__client_frame__free_unpacked(cf, NULL);
 		while (atomic_load(&f->f_hold) && !atomic_load(&f->f_stop))
 			usleep(1000);
+		if (f->f_ack_delay_us > 0)
+			usleep((useconds_t)f->f_ack_delay_us);
 		sf.msg_case = ALGAUDIT__V1__SERVER_FRAME__MSG_ACK;
 		sf.ack = &a;
 		fake_send(fd, &sf);
@@ -617,6 +622,38 @@ START_TEST(test_invalid_record_refusal)
 }
 END_TEST
 
+START_TEST(test_record_above_frame_limit)
+{
+	struct algaudit_options *o = test_options();
+	struct algaudit_client *c;
+	struct algaudit_record *r;
+	char big[2001];
+
+	memset(big, 'x', 2000);
+	big[2000] = '\0';
+	fk = fake_new();
+	fk->f_max_frame = 1024;
+	fake_start(fk);
+	ck_assert_int_eq(algaudit_open(fake_endpoint(fk), "p1", o, &c), 0);
+	ck_assert_int_eq(algaudit_record_new(&r), 0);
+	ck_assert_int_eq(log_one(c, r, 0), 0);
+	ck_assert_int_eq(algaudit_record_add_input_text(r, "big", big, 1), 0);
+	ck_assert_int_eq(algaudit_log_sync(c, r, 5000, NULL),
+	    ALGAUDIT_EREJECTED);
+	ck_assert_int_eq(log_one(c, r, 1), 0);
+	ck_assert_int_eq(algaudit_flush(c, 5000), 0);
+	ck_assert_uint_eq(algaudit_counter(c, ALGAUDIT_COUNTER_REJECTED), 1);
+	ck_assert_uint_eq(algaudit_counter(c, ALGAUDIT_COUNTER_ACKED), 2);
+	ck_assert_uint_eq(algaudit_counter(c, ALGAUDIT_COUNTER_PENDING), 0);
+	ck_assert_int_eq(algaudit_close(c), 0);
+	fake_check_exactly_once(fk, 2);
+	algaudit_record_free(r);
+	fake_stop(fk);
+	fake_free(fk);
+	algaudit_options_free(o);
+}
+END_TEST
+
 START_TEST(test_fenced)
 {
 	struct algaudit_options *o = test_options();
@@ -716,6 +753,34 @@ START_TEST(test_spool_overflow_while_down)
 	ck_assert_uint_ge(algaudit_counter(c, ALGAUDIT_COUNTER_SPOOLED), 7000);
 	fake_start(fk);
 	ck_assert_int_eq(algaudit_flush(c, 20000), 0);
+	ck_assert_int_eq(algaudit_close(c), 0);
+	fake_check_exactly_once(fk, 8000);
+	fake_stop(fk);
+	fake_free(fk);
+	algaudit_options_free(o);
+}
+END_TEST
+
+START_TEST(test_spool_policy_slow_daemon)
+{
+	struct algaudit_options *o = test_options();
+	struct algaudit_client *c;
+	char dir[300];
+
+	/* Connected, but slower than the application: the spool absorbs. */
+	snprintf(dir, sizeof(dir), "%s/spool", test_dir);
+	ck_assert_int_eq(algaudit_options_set_spool(o, dir, 0), 0);
+	ck_assert_int_eq(algaudit_options_set_queue(o, 256, 64 * 1024), 0);
+	ck_assert_int_eq(algaudit_options_set_overflow(o,
+	    ALGAUDIT_OVERFLOW_SPOOL, 5000), 0);
+	fk = fake_new();
+	fk->f_ack_delay_us = 2000;
+	fake_start(fk);
+	ck_assert_int_eq(algaudit_open(fake_endpoint(fk), "p1", o, &c), 0);
+	log_threads(c, 8000);
+	ck_assert_uint_gt(algaudit_counter(c, ALGAUDIT_COUNTER_SPOOLED), 0);
+	ck_assert_int_eq(algaudit_flush(c, 30000), 0);
+	ck_assert_uint_eq(algaudit_counter(c, ALGAUDIT_COUNTER_ACKED), 8000);
 	ck_assert_int_eq(algaudit_close(c), 0);
 	fake_check_exactly_once(fk, 8000);
 	fake_stop(fk);
@@ -932,6 +997,7 @@ client_suite(void)
 	tcase_add_test(tc, test_reconnect_resend);
 	tcase_add_test(tc, test_durable_mark_in_middle);
 	tcase_add_test(tc, test_invalid_record_refusal);
+	tcase_add_test(tc, test_record_above_frame_limit);
 	tcase_add_test(tc, test_fenced);
 	tcase_add_test(tc, test_daemon_late);
 	tcase_add_test(tc, test_fork_child);
@@ -942,6 +1008,7 @@ client_suite(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_spool_restart);
 	tcase_add_test(tc, test_spool_overflow_while_down);
+	tcase_add_test(tc, test_spool_policy_slow_daemon);
 	tcase_add_test(tc, test_block_efull);
 	tcase_add_test(tc, test_drop_loss_record);
 	suite_add_tcase(s, tc);
