@@ -83,6 +83,7 @@ struct conn {
 	char			 c_producer[RECORD_MAX_PRODUCER_ID + 1];
 	uint64_t		 c_durable;	/* mark sent in the Welcome */
 	uint64_t		 c_last_seq;	/* highest seq received */
+	uint64_t		 c_hole;	/* a batch failed from here */
 	struct conn_answers	 c_answers;
 	size_t			 c_inflight;	/* batches with the writer */
 	int			 c_pause;	/* CONN_PAUSE_* */
@@ -525,8 +526,15 @@ conn_batch(struct conn *c, struct writer_batch *b)
 		return conn_fatal(c, ALGAUDIT__V1__ERROR_CODE__ERROR_PROTOCOL,
 		    "Batch before Hello");
 	}
+	/*
+	 * After a failed commit the client resends from the hole on; the
+	 * batches it sent meanwhile must not make that look out of order.
+	 */
+	last = c->c_last_seq;
+	if (c->c_hole > 0 && last >= c->c_hole)
+		last = c->c_hole - 1;
 	if (batch_check(batch->records, batch->n_records, c->c_durable,
-	    c->c_last_seq, &bad, msg, sizeof(msg)) == -1) {
+	    last, &bad, msg, sizeof(msg)) == -1) {
 		has_seq = bad < batch->n_records &&
 		    batch->records[bad]->has_producer_seq;
 		seq = has_seq ? batch->records[bad]->producer_seq : 0;
@@ -900,14 +908,26 @@ conn_batch_done(struct daemon *d, struct writer_batch *b)
 		a->a_first_index = b->wb_first_index;
 		a->a_stored = b->wb_stored;
 		a->a_duplicates = b->wb_duplicates;
+		if (c->c_hole > 0 && b->wb_ack_seq >= c->c_hole)
+			c->c_hole = 0;
 	} else {
 		code = b->wb_status == STORE_EFULL ?
 		    ALGAUDIT__V1__ERROR_CODE__ERROR_STORE_FULL :
 		    ALGAUDIT__V1__ERROR_CODE__ERROR_STORE_FAILED;
 		a->a_kind = CONN_ANSWER_ERROR;
 		a->a_code = code;
-		snprintf(a->a_msg, sizeof(a->a_msg), "batch not stored, "
-		    "resend it: %s", store_strerror(b->wb_status));
+		if (b->wb_status == WRITER_EHOLE)
+			snprintf(a->a_msg, sizeof(a->a_msg), "batch not "
+			    "stored: an earlier batch of this producer failed; "
+			    "resend from seq %" PRIu64, b->wb_hole);
+		else
+			snprintf(a->a_msg, sizeof(a->a_msg), "batch not "
+			    "stored, resend from seq %" PRIu64 ": %s",
+			    b->wb_hole, store_strerror(b->wb_status));
+		if (c->c_hole == 0 || b->wb_hole < c->c_hole)
+			c->c_hole = b->wb_hole;
+		if (b->wb_hole > 0 && c->c_last_seq >= b->wb_hole)
+			c->c_last_seq = b->wb_hole - 1;
 		if (c->c_state != CONN_CLOSED)
 			log_warnx("conn %llu: %s: %s", c->c_id,
 			    frame_strerror_code(code), a->a_msg);

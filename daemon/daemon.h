@@ -166,9 +166,18 @@ struct writer_batch {
 	uint64_t	 wb_first_index;
 	uint32_t	 wb_stored;
 	uint32_t	 wb_duplicates;
+	uint64_t	 wb_hole;	/* failed: resend from this seq */
+	int		 wb_clears_hole; /* writer thread only */
 };
 
 TAILQ_HEAD(writer_batches, writer_batch);
+
+/*
+ * wb_status of a batch refused because an earlier batch of the same
+ * producer failed and was not resent yet: storing it would move the
+ * producer's mark past records that are not in the log.
+ */
+#define WRITER_EHOLE	(-32000)
 
 int	 writer_start(struct daemon *, uint64_t);
 void	 writer_submit(struct writer *, struct writer_batch *);

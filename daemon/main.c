@@ -121,9 +121,14 @@ main_start(struct daemon *d, struct event **sigs)
 	uint64_t log_size;
 	int i;
 
+	/*
+	 * Sockets first: a second daemon fails before it touches a store.
+	 * Nothing is accepted before the loop runs, by then all is ready.
+	 */
 	TAILQ_INIT(&d->d_listeners);
-	if (conn_init(d) == -1 || main_open_store(d, &log_size) == -1 ||
-	    writer_start(d, log_size) == -1 || listener_start_all(d) == -1)
+	if (conn_init(d) == -1 || listener_start_all(d) == -1 ||
+	    main_open_store(d, &log_size) == -1 ||
+	    writer_start(d, log_size) == -1)
 		return -1;
 	for (i = 0; i < MAIN_NSIGNALS; i++)
 		if ((sigs[i] = evsignal_new(d->d_base, main_signals[i],

@@ -17,6 +17,7 @@
 #include <inttypes.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -28,6 +29,23 @@
 
 /* Times a transaction is redone after STORE_EMAPFULL (the map grew). */
 #define WRITER_MAPFULL_RETRIES	16
+
+/*
+ * A producer some of whose records failed to commit. Until a batch
+ * resends them (its first new record is at or below the hole), later
+ * batches of that producer are refused: they were sent before the
+ * client learned of the failure, and storing them would move the
+ * durable mark past records that are not in the log, so the resent
+ * records would then be taken for duplicates and never stored.
+ */
+struct writer_hole {
+	TAILQ_ENTRY(writer_hole) wh_entry;
+	char		 wh_producer[RECORD_MAX_PRODUCER_ID + 1];
+	uint64_t	 wh_floor;	/* lowest seq that may be missing */
+	int		 wh_cleared;	/* resent in the open transaction */
+};
+
+TAILQ_HEAD(writer_holes, writer_hole);
 
 struct writer {
 	struct daemon		*w_d;		/* loop side only */
@@ -44,6 +62,7 @@ struct writer {
 	_Atomic uint64_t	 w_log_size;	/* committed log size */
 	uint8_t			*w_buf;		/* Entry encoding buffer */
 	size_t			 w_bufsize;
+	struct writer_holes	 w_holes;	/* writer thread only */
 };
 
 /* Frees a batch and the message unpacked with its allocator. */
@@ -54,6 +73,98 @@ writer_batch_free(struct writer_batch *b)
 		return;
 	frame_free_client(&b->wb_alloc, b->wb_frame);
 	free(b);
+}
+
+/* Returns the hole of producer id, or NULL. */
+static struct writer_hole *
+writer_hole_find(struct writer *w, const char *id)
+{
+	struct writer_hole *h;
+
+	TAILQ_FOREACH(h, &w->w_holes, wh_entry)
+		if (strcmp(h->wh_producer, id) == 0)
+			return h;
+	return NULL;
+}
+
+/* Records that producer id may be missing records from seq on. */
+static void
+writer_hole_add(struct writer *w, const char *id, uint64_t seq)
+{
+	struct writer_hole *h;
+
+	if ((h = writer_hole_find(w, id)) != NULL) {
+		if (seq < h->wh_floor)
+			h->wh_floor = seq;
+		return;
+	}
+	if ((h = calloc(1, sizeof(*h))) == NULL) {
+		/*
+		 * Without the hole a later batch could be stored past the
+		 * missing records; that must not happen quietly.
+		 */
+		log_warn("writer: cannot remember the failed records of '%s' "
+		    "from seq %" PRIu64 "; exactly-once for it is at risk",
+		    id, seq);
+		return;
+	}
+	snprintf(h->wh_producer, sizeof(h->wh_producer), "%s", id);
+	h->wh_floor = seq;
+	TAILQ_INSERT_TAIL(&w->w_holes, h, wh_entry);
+	log_info("writer: producer '%s' must resend from seq %" PRIu64
+	    "; its later batches are refused until then", id, seq);
+}
+
+/* Ends the transaction's view of the holes: forget those resent. */
+static void
+writer_holes_settle(struct writer *w, int committed)
+{
+	struct writer_hole *h, *next;
+
+	for (h = TAILQ_FIRST(&w->w_holes); h != NULL; h = next) {
+		next = TAILQ_NEXT(h, wh_entry);
+		if (committed && h->wh_cleared) {
+			log_info("writer: producer '%s' resent from seq %"
+			    PRIu64 "; accepting its batches again",
+			    h->wh_producer, h->wh_floor);
+			TAILQ_REMOVE(&w->w_holes, h, wh_entry);
+			free(h);
+		} else
+			h->wh_cleared = 0;
+	}
+}
+
+/*
+ * Decides whether a batch of a producer with a hole may be stored with
+ * mark: yes when it has no new record, or when its first new record is
+ * at or below the hole (the resend, which closes the hole once
+ * committed). Otherwise sets WRITER_EHOLE and returns -1.
+ */
+static int
+writer_hole_check(struct writer *w, struct writer_batch *b, uint64_t mark)
+{
+	Algaudit__V1__Batch *batch = b->wb_frame->batch;
+	struct writer_hole *h;
+	uint64_t lim;
+	size_t i;
+
+	if ((h = writer_hole_find(w, b->wb_producer)) == NULL ||
+	    h->wh_cleared)
+		return 0;
+	for (i = 0; i < batch->n_records; i++)
+		if (batch->records[i]->producer_seq > mark)
+			break;
+	if (i == batch->n_records)
+		return 0;
+	/* Records at or below the mark failed as duplicates: no hole. */
+	lim = h->wh_floor > mark ? h->wh_floor : mark + 1;
+	if (batch->records[i]->producer_seq > lim) {
+		b->wb_status = WRITER_EHOLE;
+		b->wb_hole = lim;
+		return -1;
+	}
+	h->wh_cleared = 1;
+	return 0;
 }
 
 /* Encodes one record as an Entry into the writer's buffer and appends it. */
@@ -110,12 +221,18 @@ writer_apply(struct writer *w, struct writer_batch *b)
 	size_t i;
 	int rc;
 
+	b->wb_status = 0;
+	b->wb_hole = 0;
+	b->wb_stored = b->wb_duplicates = 0;
+	b->wb_first_index = 0;
 	rc = store_producer_get_txn(w->w_store, b->wb_producer, &sp);
 	if (rc == STORE_ENOTFOUND) {
 		memset(&sp, 0, sizeof(sp));
 		sp.sp_first_ns = b->wb_recv_ns;
 	} else if (rc != 0)
 		return rc;
+	if (writer_hole_check(w, b, sp.sp_seq) == -1)
+		return 0;
 	if (b->wb_peer.p_has_cred) {
 		peer.has_uid = peer.has_gid = peer.has_pid = 1;
 		peer.uid = b->wb_peer.p_uid;
@@ -124,8 +241,6 @@ writer_apply(struct writer *w, struct writer_batch *b)
 	}
 	peer.address = (char *)(uintptr_t)b->wb_peer.p_addr;
 
-	b->wb_stored = b->wb_duplicates = 0;
-	b->wb_first_index = 0;
 	for (i = 0; i < batch->n_records; i++) {
 		rec = batch->records[i];
 		if (rec->producer_seq <= sp.sp_seq) {
@@ -181,9 +296,13 @@ writer_commit_group(struct writer *w, struct writer_batches *group)
 	size_t nb = 0, nrec = 0;
 	int rc, tries = 0;
 
-	do {
+	for (;;) {
 		rc = writer_txn(w, group);
-	} while (rc == STORE_EMAPFULL && ++tries <= WRITER_MAPFULL_RETRIES);
+		if (rc != STORE_EMAPFULL || ++tries > WRITER_MAPFULL_RETRIES)
+			break;
+		writer_holes_settle(w, 0);
+	}
+	writer_holes_settle(w, rc == 0);
 
 	TAILQ_FOREACH(b, group, wb_entry) {
 		nb++;
@@ -192,10 +311,8 @@ writer_commit_group(struct writer *w, struct writer_batches *group)
 	if (rc == 0) {
 		size = store_next_index(w->w_store);
 		atomic_store(&w->w_log_size, size);
-		TAILQ_FOREACH(b, group, wb_entry) {
-			b->wb_status = 0;
+		TAILQ_FOREACH(b, group, wb_entry)
 			b->wb_log_size = size;
-		}
 		log_debug("writer: committed %zu batches, %zu records, log "
 		    "size %" PRIu64, nb, nrec, size);
 		return;
@@ -203,9 +320,16 @@ writer_commit_group(struct writer *w, struct writer_batches *group)
 	if (rc == STORE_EMAPFULL)
 		rc = STORE_EFULL;
 	log_warnx("writer: commit of %zu batches (%zu records) failed, "
-	    "none acknowledged: %s", nb, nrec, store_strerror(rc));
-	TAILQ_FOREACH(b, group, wb_entry)
+	    "none acknowledged: %s%s", nb, nrec, store_strerror(rc),
+	    rc == STORE_EIO ? " (check the disk; the store may refuse every "
+	    "commit until algauditd is restarted)" : "");
+	TAILQ_FOREACH(b, group, wb_entry) {
+		if (b->wb_status != WRITER_EHOLE)
+			b->wb_hole = b->wb_frame->batch->records[0]->
+			    producer_seq;
 		b->wb_status = rc;
+		writer_hole_add(w, b->wb_producer, b->wb_hole);
+	}
 }
 
 /* The writer thread: takes groups off the queue until told to stop. */
@@ -289,6 +413,7 @@ writer_start(struct daemon *d, uint64_t log_size)
 	w->w_commit_max = d->d_cfg.cf_commit_max;
 	TAILQ_INIT(&w->w_queue);
 	TAILQ_INIT(&w->w_done);
+	TAILQ_INIT(&w->w_holes);
 	atomic_init(&w->w_log_size, log_size);
 	if ((rc = pthread_mutex_init(&w->w_mtx, NULL)) != 0) {
 		free(w);
@@ -344,6 +469,7 @@ void
 writer_stop(struct daemon *d)
 {
 	struct writer *w = d->d_writer;
+	struct writer_hole *h;
 
 	if (w == NULL)
 		return;
@@ -357,6 +483,10 @@ writer_stop(struct daemon *d)
 	}
 	if (w->w_done_ev != NULL)
 		event_free(w->w_done_ev);
+	while ((h = TAILQ_FIRST(&w->w_holes)) != NULL) {
+		TAILQ_REMOVE(&w->w_holes, h, wh_entry);
+		free(h);
+	}
 	pthread_cond_destroy(&w->w_cond);
 	pthread_mutex_destroy(&w->w_mtx);
 	free(w->w_buf);
