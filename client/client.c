@@ -577,17 +577,26 @@ algaudit_open(const char *endpoint, const char *producer_id,
 	char err[256];
 	int rc;
 
-	if (out == NULL || io_parse_endpoint(endpoint, err, sizeof(err)) ==
-	    -1 || record_check_producer_id(producer_id, err, sizeof(err)) ==
-	    -1)
-		return ALGAUDIT_EINVAL;
 	if (opts == NULL) {
 		options_defaults(&defaults);
 		opts = &defaults;
 	}
-	if (opts->o_overflow == ALGAUDIT_OVERFLOW_SPOOL &&
+	err[0] = '\0';
+	if (out == NULL)
+		snprintf(err, sizeof(err), "algaudit_open: out is NULL");
+	else if (io_parse_endpoint(endpoint, err, sizeof(err)) == 0 &&
+	    record_check_producer_id(producer_id, err, sizeof(err)) == 0 &&
+	    opts->o_overflow == ALGAUDIT_OVERFLOW_SPOOL &&
 	    opts->o_spool_dir == NULL)
+		snprintf(err, sizeof(err), "overflow policy spool: no spool "
+		    "directory set");
+	if (out == NULL || err[0] != '\0') {
+		/* Tell the application why, if it listens. */
+		if (opts->o_log_fn != NULL)
+			opts->o_log_fn(ALGAUDIT_LOG_ERROR, err,
+			    opts->o_log_arg);
 		return ALGAUDIT_EINVAL;
+	}
 	pthread_once(&client_fork_once, client_fork_init);
 	if (client_fork_rc != 0)
 		return client_fork_rc;

@@ -387,7 +387,9 @@ ALGAUDIT_API int algaudit_subject_hash(const void *key, size_t keylen,
  * @param[out] out the handle; close it with algaudit_close().
  *     Unchanged on error.
  * @return 0, ALGAUDIT_EINVAL (bad endpoint, producer id or option
- *     combination), ALGAUDIT_ESPOOL (spool directory unusable),
+ *     combination; the options' log callback, if any, gets a message
+ *     naming what is wrong), ALGAUDIT_ESPOOL (spool directory unusable,
+ *     or its spool file held by another handle; the callback says why),
  *     ENOMEM, or an errno from creating the thread.
  */
 ALGAUDIT_API int algaudit_open(const char *endpoint, const char *producer_id,

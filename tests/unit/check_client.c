@@ -897,11 +897,30 @@ START_TEST(test_fork_child)
 }
 END_TEST
 
+/* A log callback that keeps the last message. */
+static void
+keep_log(int level, const char *msg, void *arg)
+{
+	(void)level;
+	snprintf(arg, 256, "%s", msg);
+}
+
 START_TEST(test_open_bad_args)
 {
 	struct algaudit_client *c = NULL;
 	struct algaudit_options *o = test_options();
-	char dir[300];
+	char dir[300], last[256] = "";
+
+	/* The log callback says what is wrong. */
+	ck_assert_int_eq(algaudit_options_set_log(o, keep_log, last), 0);
+	ck_assert_int_eq(algaudit_open("udp:x", "p1", o, &c),
+	    ALGAUDIT_EINVAL);
+	ck_assert_str_eq(last, "endpoint 'udp:x': expected unix:PATH or "
+	    "tcp:HOST:PORT");
+	ck_assert_int_eq(algaudit_open("unix:/x", "p 1", o, &c),
+	    ALGAUDIT_EINVAL);
+	ck_assert_str_eq(last, "producer_id: byte 1 is not printable ASCII");
+	ck_assert_int_eq(algaudit_options_set_log(o, NULL, NULL), 0);
 
 	ck_assert_int_eq(algaudit_open("http://x", "p1", NULL, &c),
 	    ALGAUDIT_EINVAL);
@@ -924,8 +943,12 @@ START_TEST(test_open_bad_args)
 	/* The spool policy needs a spool directory. */
 	ck_assert_int_eq(algaudit_options_set_overflow(o,
 	    ALGAUDIT_OVERFLOW_SPOOL, 10), 0);
+	ck_assert_int_eq(algaudit_options_set_log(o, keep_log, last), 0);
 	ck_assert_int_eq(algaudit_open("unix:/x", "p1", o, &c),
 	    ALGAUDIT_EINVAL);
+	ck_assert_str_eq(last, "overflow policy spool: no spool directory "
+	    "set");
+	ck_assert_int_eq(algaudit_options_set_log(o, NULL, NULL), 0);
 	/* A spool directory that cannot be created. */
 	snprintf(dir, sizeof(dir), "%s/no/such/dir", test_dir);
 	ck_assert_int_eq(algaudit_options_set_spool(o, dir, 0), 0);
