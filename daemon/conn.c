@@ -101,7 +101,8 @@ static int	 conn_fatal(struct conn *, int, const char *, ...)
 static int	 conn_error(struct conn *, int, int, uint64_t, const char *,
 		    ...) __attribute__((format(printf, 5, 6)));
 static int	 conn_verror(struct conn *, int, int, int, uint64_t,
-		    const char *, va_list) __attribute__((format(printf, 6, 0)));
+		    const char *, va_list)
+		    __attribute__((format(printf, 6, 0)));
 static void	 conn_close(struct conn *);
 static void	 conn_flush(struct conn *);
 static void	 conn_process(struct conn *, int, int);
@@ -219,8 +220,8 @@ conn_send(struct conn *c, const Algaudit__V1__ServerFrame *sf)
 
 	n = frame_size(&sf->base);
 	if (n > sizeof(buf)) {
-		log_warnx("conn %llu: answer of %zu bytes does not fit", c->c_id,
-		    n);
+		log_warnx("conn %llu: answer of %zu bytes does not fit",
+		    c->c_id, n);
 		return -1;
 	}
 	frame_encode(&sf->base, buf);

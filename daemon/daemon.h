@@ -120,7 +120,7 @@ enum conn_state {
 	CONN_HELLO = 0,		/* waiting for the Hello */
 	CONN_ACTIVE,		/* Welcome sent; batches flow */
 	CONN_DRAINING,		/* not reading; answers and output drain */
-	CONN_CLOSED,		/* socket gone; freed once nothing is inflight */
+	CONN_CLOSED,		/* socket gone; freed when nothing inflight */
 	CONN_STATE_MAX
 };
 
@@ -128,8 +128,8 @@ enum conn_state {
 #define CONN_OUTPUT_HIGH	(1024 * 1024)	/* stop reading above */
 #define CONN_OUTPUT_LOW		(CONN_OUTPUT_HIGH / 2)	/* resume below */
 #define CONN_HELLO_TIMEOUT	10		/* seconds to send the Hello */
-#define CONN_LINGER_TIMEOUT	2		/* seconds to flush a last error */
-#define CONN_STOP_TIMEOUT	2		/* seconds to flush at shutdown */
+#define CONN_LINGER_TIMEOUT	2		/* s to flush a last error */
+#define CONN_STOP_TIMEOUT	2		/* s to flush at shutdown */
 
 int	 conn_init(struct daemon *);
 void	 conn_accept(struct daemon *, int, const struct peer *);
@@ -205,8 +205,8 @@ struct daemon {
 	int			 d_refusing;	/* at --max-connections */
 
 	struct conn_list	 d_conns;	/* not yet CLOSED */
-	struct conn_list	 d_paused;	/* waiting for d_pending to fall */
-	struct conn_list	 d_dead;	/* CLOSED, waiting to be freed */
+	struct conn_list	 d_paused;	/* wait for d_pending to fall */
+	struct conn_list	 d_dead;	/* CLOSED, not yet freed */
 	struct event		*d_reap_ev;
 	size_t			 d_nconns;	/* open sockets */
 	uint64_t		 d_next_conn_id;

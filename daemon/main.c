@@ -157,6 +157,7 @@ main_stop(struct daemon *d, struct event **sigs)
 	event_base_free(d->d_base);
 }
 
+/* Runs algauditd; see the top of this file for the exit status. */
 int
 main(int argc, char *argv[])
 {

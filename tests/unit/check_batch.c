@@ -201,6 +201,7 @@ START_TEST(test_message_fits_error_frame)
 }
 END_TEST
 
+/* One suite for the module, one TCase per function family. */
 static Suite *
 batch_suite(void)
 {
@@ -230,6 +231,7 @@ batch_suite(void)
 	return s;
 }
 
+/* Runs the suite; exits non-zero when a test failed. */
 int
 main(void)
 {

@@ -575,6 +575,7 @@ START_TEST(test_usage_lists_every_option)
 }
 END_TEST
 
+/* One suite for the module, one TCase per function family. */
 static Suite *
 cfg_suite(void)
 {
@@ -621,6 +622,7 @@ cfg_suite(void)
 	return s;
 }
 
+/* Runs the suite; exits non-zero when a test failed. */
 int
 main(void)
 {

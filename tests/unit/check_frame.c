@@ -430,6 +430,7 @@ START_TEST(test_error_code_names)
 }
 END_TEST
 
+/* One suite for the module, one TCase per function family. */
 static Suite *
 frame_suite(void)
 {
@@ -466,6 +467,7 @@ frame_suite(void)
 	return s;
 }
 
+/* Runs the suite; exits non-zero when a test failed. */
 int
 main(void)
 {

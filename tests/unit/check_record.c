@@ -724,6 +724,7 @@ START_TEST(test_class_names)
 }
 END_TEST
 
+/* One suite for the module, one TCase per function family. */
 static Suite *
 record_suite(void)
 {
@@ -795,6 +796,7 @@ record_suite(void)
 	return s;
 }
 
+/* Runs the suite; exits non-zero when a test failed. */
 int
 main(void)
 {
