@@ -75,6 +75,8 @@ struct leaf_ctx {
 	EVP_CIPHER_CTX		*lc_aes;
 	size_t			 lc_nsalts;	/* salts derived so far */
 	uint8_t			 lc_salts[LEAF_SALT_CHUNK * LEAF_SALT_LEN];
+	size_t			 lc_saltbase;	/* first counter in lc_saltin */
+	uint8_t			 lc_saltin[LEAF_SALT_CHUNK * LEAF_SALT_LEN];
 	uint8_t			 lc_secret[LEAF_SECRET_LEN];
 	char			 lc_msg[256];
 };
@@ -184,6 +186,23 @@ leaf_entry_secret(const struct leaf_key *k, uint64_t index, uint8_t *out)
 	OPENSSL_cleanse(&c, sizeof(c));
 }
 
+/*
+ * Writes the cipher input of the salts base .. base + 15: the blocks
+ * "algaudit" || u64 BE j. Kept in the ctx: most entries need only the
+ * first chunk, whose input then never changes.
+ */
+static void
+leaf_salt_input(struct leaf_ctx *c, size_t base)
+{
+	size_t i;
+
+	for (i = 0; i < LEAF_SALT_CHUNK; i++) {
+		memcpy(c->lc_saltin + i * LEAF_SALT_LEN, LEAF_SALT_PREFIX, 8);
+		leaf_be(c->lc_saltin + i * LEAF_SALT_LEN + 8, base + i, 8);
+	}
+	c->lc_saltbase = base;
+}
+
 /* A new, empty workspace. */
 int
 leaf_ctx_new(struct leaf_ctx **cp)
@@ -204,6 +223,7 @@ leaf_ctx_new(struct leaf_ctx **cp)
 		leaf_ctx_free(c);
 		return ENOMEM;
 	}
+	leaf_salt_input(c, 0);
 	*cp = c;
 	return 0;
 }
@@ -405,20 +425,17 @@ leaf_field(struct leaf_ctx *c, uint8_t num)
 static void
 leaf_salt(struct leaf_ctx *c, size_t j, uint8_t *salt)
 {
-	uint8_t in[LEAF_SALT_CHUNK * LEAF_SALT_LEN];
-	size_t i;
 	int outl;
 
 	if (j == c->lc_nsalts) {
-		for (i = 0; i < LEAF_SALT_CHUNK; i++) {
-			memcpy(in + i * LEAF_SALT_LEN, LEAF_SALT_PREFIX, 8);
-			leaf_be(in + i * LEAF_SALT_LEN + 8, j + i, 8);
-		}
+		if (c->lc_saltbase != j)
+			leaf_salt_input(c, j);
 		/* Whole blocks only: padding never comes into play. */
 		if ((j == 0 && EVP_EncryptInit_ex2(c->lc_aes, NULL,
 		    c->lc_secret, NULL, NULL) != 1) ||
-		    EVP_EncryptUpdate(c->lc_aes, c->lc_salts, &outl, in,
-		    (int)sizeof(in)) != 1 || outl != (int)sizeof(in)) {
+		    EVP_EncryptUpdate(c->lc_aes, c->lc_salts, &outl,
+		    c->lc_saltin, (int)sizeof(c->lc_saltin)) != 1 ||
+		    outl != (int)sizeof(c->lc_saltin)) {
 			if (c->lc_err == 0)
 				c->lc_err = LEAF_ECRYPTO;
 			memset(salt, 0, LEAF_SALT_LEN);
