@@ -56,43 +56,59 @@ frame_put_header(uint8_t *hdr, uint32_t len)
 	hdr[3] = (uint8_t)len;
 }
 
-/*
- * Each block carries its size in front so that the free callback can
- * give the budget back; max_align_t keeps the payload aligned.
- */
-union frame_block {
-	size_t		fb_size;
-	max_align_t	fb_align;
+/* A chunk of the arena; the payload follows, max_align_t aligned. */
+struct frame_chunk {
+	struct frame_chunk	*fc_next;
+	max_align_t		 fc_align[];
 };
 
-/* protobuf-c allocation callback: refuses once the cap is reached. */
+#define FRAME_CHUNK_MIN		(16u * 1024)
+#define FRAME_CHUNK_MAX		(1024u * 1024)
+#define FRAME_ALIGN		(sizeof(max_align_t))
+
+/* protobuf-c allocation callback: bump-allocates, refuses past the cap. */
 static void *
 frame_alloc_cb(void *data, size_t size)
 {
 	struct frame_alloc *fa = data;
-	union frame_block *b;
+	struct frame_chunk *c;
+	size_t csize;
+	void *p;
 
+	size = (size + FRAME_ALIGN - 1) & ~(FRAME_ALIGN - 1);
+	if (size == 0)
+		size = FRAME_ALIGN;
 	if (size > fa->fa_cap - fa->fa_used)
 		return NULL;
-	if ((b = malloc(sizeof(*b) + size)) == NULL)
-		return NULL;
-	b->fb_size = size;
+	if (size > fa->fa_left) {
+		csize = fa->fa_chunk_size;
+		if (csize < size)
+			csize = size;
+		if ((c = malloc(sizeof(*c) + csize)) == NULL)
+			return NULL;
+		c->fc_next = fa->fa_chunks;
+		fa->fa_chunks = c;
+		fa->fa_next = (uint8_t *)c->fc_align;
+		fa->fa_left = csize;
+		if (fa->fa_chunk_size < FRAME_CHUNK_MAX)
+			fa->fa_chunk_size *= 2;
+	}
+	p = fa->fa_next;
+	fa->fa_next += size;
+	fa->fa_left -= size;
 	fa->fa_used += size;
-	return b + 1;
+	return p;
 }
 
-/* protobuf-c free callback: returns the block's size to the budget. */
+/*
+ * protobuf-c free callback: nothing to do, the arena is released whole
+ * by frame_alloc_release().
+ */
 static void
 frame_free_cb(void *data, void *p)
 {
-	struct frame_alloc *fa = data;
-	union frame_block *b;
-
-	if (p == NULL)
-		return;
-	b = (union frame_block *)p - 1;
-	fa->fa_used -= b->fb_size;
-	free(b);
+	(void)data;
+	(void)p;
 }
 
 /* Prepares an allocator that hands out at most cap bytes in all. */
@@ -104,6 +120,27 @@ frame_alloc_init(struct frame_alloc *fa, size_t cap)
 	fa->fa_pb.allocator_data = fa;
 	fa->fa_used = 0;
 	fa->fa_cap = cap;
+	fa->fa_chunks = NULL;
+	fa->fa_next = NULL;
+	fa->fa_left = 0;
+	fa->fa_chunk_size = FRAME_CHUNK_MIN;
+}
+
+/* Frees everything the allocator handed out; it may be reused. */
+void
+frame_alloc_release(struct frame_alloc *fa)
+{
+	struct frame_chunk *c, *next;
+
+	for (c = fa->fa_chunks; c != NULL; c = next) {
+		next = c->fc_next;
+		free(c);
+	}
+	fa->fa_chunks = NULL;
+	fa->fa_next = NULL;
+	fa->fa_left = 0;
+	fa->fa_used = 0;
+	fa->fa_chunk_size = FRAME_CHUNK_MIN;
 }
 
 /* Returns the unpack budget for a body of len encoded bytes. */
@@ -142,30 +179,43 @@ frame_encode(const ProtobufCMessage *msg, uint8_t *out)
 Algaudit__V1__ClientFrame *
 frame_unpack_client(struct frame_alloc *fa, const uint8_t *body, size_t len)
 {
-	return algaudit__v1__client_frame__unpack(&fa->fa_pb, len, body);
+	Algaudit__V1__ClientFrame *m;
+
+	if ((m = algaudit__v1__client_frame__unpack(&fa->fa_pb, len, body)) ==
+	    NULL)
+		frame_alloc_release(fa);
+	return m;
 }
 
 /* Unpacks a ServerFrame body; see frame_unpack_client(). */
 Algaudit__V1__ServerFrame *
 frame_unpack_server(struct frame_alloc *fa, const uint8_t *body, size_t len)
 {
-	return algaudit__v1__server_frame__unpack(&fa->fa_pb, len, body);
+	Algaudit__V1__ServerFrame *m;
+
+	if ((m = algaudit__v1__server_frame__unpack(&fa->fa_pb, len, body)) ==
+	    NULL)
+		frame_alloc_release(fa);
+	return m;
 }
 
-/* Frees a message from frame_unpack_client(); NULL is allowed. */
+/*
+ * Frees a message from frame_unpack_client() by releasing its arena; no
+ * walk over the message is needed. NULL is allowed.
+ */
 void
 frame_free_client(struct frame_alloc *fa, Algaudit__V1__ClientFrame *m)
 {
-	if (m != NULL)
-		algaudit__v1__client_frame__free_unpacked(m, &fa->fa_pb);
+	(void)m;
+	frame_alloc_release(fa);
 }
 
-/* Frees a message from frame_unpack_server(); NULL is allowed. */
+/* Frees a message from frame_unpack_server(); see frame_free_client(). */
 void
 frame_free_server(struct frame_alloc *fa, Algaudit__V1__ServerFrame *m)
 {
-	if (m != NULL)
-		algaudit__v1__server_frame__free_unpacked(m, &fa->fa_pb);
+	(void)m;
+	frame_alloc_release(fa);
 }
 
 /* Returns the protocol name of an ErrorCode, e.g. "INVALID_RECORD". */

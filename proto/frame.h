@@ -39,15 +39,25 @@ enum frame_status {
 	FRAME_TOO_LARGE		/* the header announces more than max */
 };
 
+struct frame_chunk;
+
 /*
- * An allocator for unpacking untrusted bytes: it refuses to hand out
- * more than its cap. It must outlive the message unpacked with it; free
- * that message with the same allocator.
+ * An arena allocator for unpacking untrusted bytes: it refuses to hand
+ * out more than its cap, and serves protobuf-c's many small allocations
+ * from a few chunks, so unpacking a batch costs a handful of malloc()
+ * calls and freeing it (possibly on another thread) as many free()s.
+ * It must outlive the message unpacked with it; free that message with
+ * frame_free_client()/frame_free_server(), which release the arena.
+ * One message per allocator at a time.
  */
 struct frame_alloc {
 	ProtobufCAllocator	 fa_pb;		/* pass &fa_pb to protobuf-c */
-	size_t			 fa_used;
+	size_t			 fa_used;	/* bytes handed out */
 	size_t			 fa_cap;
+	struct frame_chunk	*fa_chunks;	/* newest first */
+	uint8_t			*fa_next;	/* free space in the newest */
+	size_t			 fa_left;
+	size_t			 fa_chunk_size;	/* size of the next chunk */
 };
 
 int	 frame_decode(const uint8_t *, size_t, size_t, size_t *);
@@ -55,6 +65,7 @@ uint32_t frame_body_len(const uint8_t *);
 void	 frame_put_header(uint8_t *, uint32_t);
 
 void	 frame_alloc_init(struct frame_alloc *, size_t);
+void	 frame_alloc_release(struct frame_alloc *);
 size_t	 frame_unpack_cap(size_t);
 
 size_t	 frame_size(const ProtobufCMessage *);

@@ -128,6 +128,23 @@ record_check_producer_id(const char *id, char *err, size_t errlen)
 	return 0;
 }
 
+/*
+ * Checks the string at field "<prefix>[<i>]<suffix>". The name is only
+ * formatted when the check fails: validation runs for every record the
+ * daemon receives, and snprintf per element would dominate it.
+ */
+static int
+record_check_string_at(const char *prefix, size_t i, const char *suffix,
+    const char *s, size_t max, int required, char *err, size_t errlen)
+{
+	char field[64];
+
+	if (record_check_string("", s, max, required, NULL, 0) == 0)
+		return 0;
+	snprintf(field, sizeof(field), "%s[%zu]%s", prefix, i, suffix);
+	return record_check_string(field, s, max, required, err, errlen);
+}
+
 /* Checks an optional bytes field against its maximum length. */
 static int
 record_check_bytes(const char *field, protobuf_c_boolean has,
@@ -176,6 +193,17 @@ record_check_double(const char *field, protobuf_c_boolean has, double v,
 	return 0;
 }
 
+/* Checks the double at field "<prefix>[<i>]<suffix>"; see above. */
+static int
+record_check_double_at(const char *prefix, size_t i, const char *suffix,
+    protobuf_c_boolean has, double v, char *err, size_t errlen)
+{
+	if (!has || isfinite(v))
+		return 0;
+	return record_fail(err, errlen, "%s[%zu]%s: not a finite number",
+	    prefix, i, suffix);
+}
+
 /* Checks the algorithm sub-message; required unless a loss record. */
 static int
 record_check_algorithm(const Algaudit__V1__Algorithm *a, int required,
@@ -217,24 +245,24 @@ record_check_inputs(const Algaudit__V1__DecisionRecord *r, char *err,
 		    "than the limit of %d", r->n_inputs, RECORD_MAX_INPUTS);
 	for (i = 0; i < r->n_inputs; i++) {
 		in = r->inputs[i];
-		snprintf(field, sizeof(field), "inputs[%zu].name", i);
-		if (record_check_string(field, in->name, RECORD_MAX_NAME, 1,
-		    err, errlen) == -1)
+		if (record_check_string_at("inputs", i, ".name", in->name,
+		    RECORD_MAX_NAME, 1, err, errlen) == -1)
 			return -1;
-		snprintf(field, sizeof(field), "inputs[%zu].text", i);
 		if (in->value_case == ALGAUDIT__V1__INPUT__VALUE_TEXT &&
-		    record_check_string(field, in->text, RECORD_MAX_TEXT, 0,
-		    err, errlen) == -1)
+		    record_check_string_at("inputs", i, ".text", in->text,
+		    RECORD_MAX_TEXT, 0, err, errlen) == -1)
 			return -1;
-		snprintf(field, sizeof(field), "inputs[%zu].number", i);
-		if (record_check_double(field,
+		if (record_check_double_at("inputs", i, ".number",
 		    in->value_case == ALGAUDIT__V1__INPUT__VALUE_NUMBER,
 		    in->number, err, errlen) == -1)
 			return -1;
-		snprintf(field, sizeof(field), "inputs[%zu].data_class", i);
-		if (record_check_class(field, in->has_data_class,
-		    in->data_class, err, errlen) == -1)
-			return -1;
+		if (record_check_class("", in->has_data_class,
+		    in->data_class, NULL, 0) == -1) {
+			snprintf(field, sizeof(field), "inputs[%zu].data_class",
+			    i);
+			return record_check_class(field, in->has_data_class,
+			    in->data_class, err, errlen);
+		}
 	}
 	return 0;
 }
@@ -244,7 +272,6 @@ static int
 record_check_explanation(const Algaudit__V1__Explanation *e, char *err,
     size_t errlen)
 {
-	char field[64];
 	size_t i;
 
 	if (e == NULL)
@@ -254,14 +281,11 @@ record_check_explanation(const Algaudit__V1__Explanation *e, char *err,
 		    "%zu entries, more than the limit of %d",
 		    e->n_attributions, RECORD_MAX_ATTRIBUTIONS);
 	for (i = 0; i < e->n_attributions; i++) {
-		snprintf(field, sizeof(field),
-		    "explanation.attributions[%zu].feature", i);
-		if (record_check_string(field, e->attributions[i]->feature,
-		    RECORD_MAX_NAME, 1, err, errlen) == -1)
-			return -1;
-		snprintf(field, sizeof(field),
-		    "explanation.attributions[%zu].weight", i);
-		if (record_check_double(field, e->attributions[i]->has_weight,
+		if (record_check_string_at("explanation.attributions", i,
+		    ".feature", e->attributions[i]->feature, RECORD_MAX_NAME,
+		    1, err, errlen) == -1 ||
+		    record_check_double_at("explanation.attributions", i,
+		    ".weight", e->attributions[i]->has_weight,
 		    e->attributions[i]->weight, err, errlen) == -1)
 			return -1;
 	}
@@ -269,13 +293,10 @@ record_check_explanation(const Algaudit__V1__Explanation *e, char *err,
 		return record_fail(err, errlen, "explanation.reason_codes: "
 		    "%zu entries, more than the limit of %d",
 		    e->n_reason_codes, RECORD_MAX_REASON_CODES);
-	for (i = 0; i < e->n_reason_codes; i++) {
-		snprintf(field, sizeof(field),
-		    "explanation.reason_codes[%zu]", i);
-		if (record_check_string(field, e->reason_codes[i],
-		    RECORD_MAX_SHORT, 1, err, errlen) == -1)
+	for (i = 0; i < e->n_reason_codes; i++)
+		if (record_check_string_at("explanation.reason_codes", i, "",
+		    e->reason_codes[i], RECORD_MAX_SHORT, 1, err, errlen) == -1)
 			return -1;
-	}
 	return record_check_string("explanation.text", e->text,
 	    RECORD_MAX_TEXT, 0, err, errlen);
 }
@@ -285,20 +306,17 @@ static int
 record_check_labels(const Algaudit__V1__DecisionRecord *r, char *err,
     size_t errlen)
 {
-	char field[64];
 	size_t i, j;
 
 	if (r->n_labels > RECORD_MAX_LABELS)
 		return record_fail(err, errlen, "labels: %zu entries, more "
 		    "than the limit of %d", r->n_labels, RECORD_MAX_LABELS);
 	for (i = 0; i < r->n_labels; i++) {
-		snprintf(field, sizeof(field), "labels[%zu].key", i);
-		if (record_check_string(field, r->labels[i]->key,
-		    RECORD_MAX_NAME, 1, err, errlen) == -1)
-			return -1;
-		snprintf(field, sizeof(field), "labels[%zu].value", i);
-		if (record_check_string(field, r->labels[i]->value,
-		    RECORD_MAX_LABEL_VALUE, 0, err, errlen) == -1)
+		if (record_check_string_at("labels", i, ".key",
+		    r->labels[i]->key, RECORD_MAX_NAME, 1, err, errlen) == -1 ||
+		    record_check_string_at("labels", i, ".value",
+		    r->labels[i]->value, RECORD_MAX_LABEL_VALUE, 0, err,
+		    errlen) == -1)
 			return -1;
 		for (j = 0; j < i; j++)
 			if (strcmp(r->labels[i]->key, r->labels[j]->key) == 0)
