@@ -82,6 +82,8 @@ struct conn {
 	struct peer		 c_peer;
 	char			 c_producer[RECORD_MAX_PRODUCER_ID + 1];
 	uint64_t		 c_durable;	/* mark sent in the Welcome */
+	int			 c_welcome_wait; /* Hello seen, Welcome owed */
+	char			 c_client[65];	/* client_version, printable */
 	uint64_t		 c_last_seq;	/* highest seq received */
 	uint64_t		 c_hole;	/* a batch failed from here */
 	struct conn_answers	 c_answers;
@@ -419,7 +421,8 @@ conn_fence(struct conn *c)
 
 	for (o = TAILQ_FIRST(&c->c_d->d_conns); o != NULL; o = next) {
 		next = TAILQ_NEXT(o, c_entry);
-		if (o == c || o->c_state != CONN_ACTIVE ||
+		if (o == c || (o->c_state != CONN_ACTIVE &&
+		    !o->c_welcome_wait) ||
 		    strcmp(o->c_producer, c->c_producer) != 0)
 			continue;
 		conn_fatal(o, ALGAUDIT__V1__ERROR_CODE__ERROR_FENCED,
@@ -453,34 +456,44 @@ conn_durable(struct conn *c, uint64_t *seq)
 	return 0;
 }
 
-/* Handles a Hello: checks it, fences, answers Welcome. */
+/*
+ * Counts the batches of c's producer that other connections (live,
+ * fenced or closed) still have with the writer.
+ */
+static size_t
+conn_producer_inflight(const struct conn *c)
+{
+	const struct conn *o;
+	size_t n = 0;
+
+	TAILQ_FOREACH(o, &c->c_d->d_conns, c_entry)
+		if (o != c && strcmp(o->c_producer, c->c_producer) == 0)
+			n += o->c_inflight;
+	TAILQ_FOREACH(o, &c->c_d->d_dead, c_entry)
+		if (o != c && strcmp(o->c_producer, c->c_producer) == 0)
+			n += o->c_inflight;
+	return n;
+}
+
+/*
+ * Sends the Welcome with the producer's durable mark. Called only when
+ * no other connection of the producer has a batch with the writer: a
+ * mark read earlier could be overtaken by such a batch's commit, and a
+ * new process that resumed from it would reuse seqs that the commit then
+ * makes duplicates, silently dropping its records.
+ */
 static int
-conn_hello(struct conn *c, const Algaudit__V1__Hello *h)
+conn_welcome(struct conn *c)
 {
 	Algaudit__V1__ServerFrame sf = ALGAUDIT__V1__SERVER_FRAME__INIT;
 	Algaudit__V1__Welcome w = ALGAUDIT__V1__WELCOME__INIT;
 	struct daemon *d = c->c_d;
-	char msg[RECORD_ERRLEN], client[65], who[128];
-	uint32_t v;
+	char who[128];
 
-	if (c->c_state != CONN_HELLO)
-		return conn_fatal(c, ALGAUDIT__V1__ERROR_CODE__ERROR_PROTOCOL,
-		    "second Hello on this connection");
-	v = h->has_protocol_version ? h->protocol_version : 0;
-	if (v != FRAME_PROTOCOL_VERSION)
-		return conn_fatal(c, ALGAUDIT__V1__ERROR_CODE__ERROR_VERSION,
-		    "protocol_version %u is not supported; this daemon speaks "
-		    "version %d", v, FRAME_PROTOCOL_VERSION);
-	if (record_check_producer_id(h->producer_id, msg, sizeof(msg)) == -1)
-		return conn_fatal(c, ALGAUDIT__V1__ERROR_CODE__ERROR_PROTOCOL,
-		    "Hello: %s", msg);
-	snprintf(c->c_producer, sizeof(c->c_producer), "%s", h->producer_id);
+	c->c_welcome_wait = 0;
 	if (conn_durable(c, &c->c_durable) == -1)
 		return -1;
-	conn_fence(c);
-	evtimer_del(c->c_timer);
 	conn_set_state(c, CONN_ACTIVE);
-
 	w.has_protocol_version = 1;
 	w.protocol_version = FRAME_PROTOCOL_VERSION;
 	w.has_durable_seq = 1;
@@ -496,15 +509,50 @@ conn_hello(struct conn *c, const Algaudit__V1__Hello *h)
 		conn_close(c);
 		return -1;
 	}
-	conn_printable(client, sizeof(client), h->client_version);
 	if (c->c_peer.p_has_cred)
 		snprintf(who, sizeof(who), "uid %u gid %u pid %u",
 		    c->c_peer.p_uid, c->c_peer.p_gid, c->c_peer.p_pid);
 	else
 		snprintf(who, sizeof(who), "%s", c->c_peer.p_addr);
 	log_info("conn %llu: producer '%s' (%s, client '%s'), durable seq "
-	    "%" PRIu64, c->c_id, c->c_producer, who, client, c->c_durable);
+	    "%" PRIu64, c->c_id, c->c_producer, who, c->c_client,
+	    c->c_durable);
 	return 0;
+}
+
+/*
+ * Handles a Hello: checks it, fences older connections of the producer,
+ * and answers Welcome, at once or, while their batches are still with
+ * the writer, once they are committed (conn_after_done()).
+ */
+static int
+conn_hello(struct conn *c, const Algaudit__V1__Hello *h)
+{
+	char msg[RECORD_ERRLEN];
+	uint32_t v;
+
+	if (c->c_state != CONN_HELLO || c->c_producer[0] != '\0')
+		return conn_fatal(c, ALGAUDIT__V1__ERROR_CODE__ERROR_PROTOCOL,
+		    "second Hello on this connection");
+	v = h->has_protocol_version ? h->protocol_version : 0;
+	if (v != FRAME_PROTOCOL_VERSION)
+		return conn_fatal(c, ALGAUDIT__V1__ERROR_CODE__ERROR_VERSION,
+		    "protocol_version %u is not supported; this daemon speaks "
+		    "version %d", v, FRAME_PROTOCOL_VERSION);
+	if (record_check_producer_id(h->producer_id, msg, sizeof(msg)) == -1)
+		return conn_fatal(c, ALGAUDIT__V1__ERROR_CODE__ERROR_PROTOCOL,
+		    "Hello: %s", msg);
+	snprintf(c->c_producer, sizeof(c->c_producer), "%s", h->producer_id);
+	conn_printable(c->c_client, sizeof(c->c_client), h->client_version);
+	conn_fence(c);
+	evtimer_del(c->c_timer);
+	if (conn_producer_inflight(c) > 0) {
+		log_debug("conn %llu: Welcome waits for earlier batches of "
+		    "'%s' to commit", c->c_id, c->c_producer);
+		c->c_welcome_wait = 1;
+		return 0;
+	}
+	return conn_welcome(c);
 }
 
 /*
@@ -525,7 +573,8 @@ conn_batch(struct conn *c, struct writer_batch *b)
 	if (c->c_state != CONN_ACTIVE) {
 		writer_batch_free(b);
 		return conn_fatal(c, ALGAUDIT__V1__ERROR_CODE__ERROR_PROTOCOL,
-		    "Batch before Hello");
+		    c->c_producer[0] == '\0' ? "Batch before Hello" :
+		    "Batch before Welcome");
 	}
 	/*
 	 * After a failed commit the client resends from the hole on; the
@@ -943,14 +992,20 @@ conn_batch_done(struct daemon *d, struct writer_batch *b)
 }
 
 /*
- * After a round of completions: resume the connections paused on
+ * After a round of completions: send the Welcomes that waited for
+ * earlier batches of their producer, resume the connections paused on
  * --max-pending once the queue fell below it, and move a shutdown on.
  */
 void
 conn_after_done(struct daemon *d)
 {
-	struct conn *c;
+	struct conn *c, *next;
 
+	for (c = TAILQ_FIRST(&d->d_conns); c != NULL; c = next) {
+		next = TAILQ_NEXT(c, c_entry);
+		if (c->c_welcome_wait && conn_producer_inflight(c) == 0)
+			conn_welcome(c);
+	}
 	if (d->d_pending < d->d_cfg.cf_max_pending)
 		while ((c = TAILQ_FIRST(&d->d_paused)) != NULL)
 			conn_unpause(c, CONN_PAUSE_PENDING);
