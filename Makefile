@@ -173,6 +173,7 @@ check: deps
 
 check-unit: $(UNIT_BIN) $(BUILD)/libalgaudit.so
 	@scripts/run-unit $(UNIT_BIN)
+	@tests/unit/abi.sh $(BUILD)/libalgaudit.so
 
 check-integration: all $(ITEST_BIN)
 	@BUILD=$(BUILD) scripts/run-integration

@@ -12,9 +12,11 @@
  * (MB = 10^6 payload bytes.) Each batch size stops after N records or
  * its time budget, whichever comes first, so that B = 1 (one fsync per
  * record) stays quick on slow disks; the line says how many it did.
- * Asserts nothing; scripts/run-bench reads the "batch 1000" line.
+ * A fourth argument adds one more batch size: scripts/run-bench passes
+ * the records per commit the daemon achieved, so the ceiling is measured
+ * with the same batches. Asserts nothing.
  *
- * usage: bench_store [records [size [seconds-per-batch-size]]]
+ * usage: bench_store [records [size [seconds-per-batch-size [batch]]]]
  *        defaults 200000, 400, 5; TMPDIR picks the disk.
  */
 #include <errno.h>
@@ -116,7 +118,7 @@ bench_rmstore(const char *dir)
 int
 main(int argc, char **argv)
 {
-	static const unsigned long batches[] = { 1, 100, 1000 };
+	unsigned long batches[] = { 1, 100, 1000, 0 };
 	struct store *s;
 	unsigned char *buf;
 	const char *tmp;
@@ -126,7 +128,7 @@ main(int argc, char **argv)
 	size_t i, j;
 	int rc, status = 0;
 
-	if (argc > 4)
+	if (argc > 5)
 		bench_usage();
 	if (argc > 1)
 		n = bench_arg(argv[1], "records", ULONG_MAX / 2);
@@ -134,6 +136,8 @@ main(int argc, char **argv)
 		size = bench_arg(argv[2], "size", BENCH_MAX_SIZE);
 	if (argc > 3)
 		secs = bench_arg(argv[3], "seconds", 3600);
+	if (argc > 4)
+		batches[3] = bench_arg(argv[4], "batch", 1000000);
 	if (size < 8)
 		size = 8;	/* room for the index we stamp in */
 	if ((buf = malloc(size)) == NULL) {
@@ -153,7 +157,8 @@ main(int argc, char **argv)
 		free(buf);
 		return 1;
 	}
-	for (i = 0; i < sizeof(batches) / sizeof(batches[0]); i++) {
+	for (i = 0; i < sizeof(batches) / sizeof(batches[0]) &&
+	    batches[i] > 0; i++) {
 		snprintf(dir, sizeof(dir), "%s/b%lu", top, batches[i]);
 		if ((rc = store_open(&s, dir, STORE_CREATE, "bench")) != 0) {
 			fprintf(stderr, "bench_store: open %s: %s\n", dir,

@@ -63,6 +63,10 @@ struct writer {
 	uint8_t			*w_buf;		/* Entry encoding buffer */
 	size_t			 w_bufsize;
 	struct writer_holes	 w_holes;	/* writer thread only */
+	/* Statistics, writer thread only; read after the join. */
+	uint64_t		 w_commits;
+	uint64_t		 w_batches;
+	uint64_t		 w_records;
 };
 
 /* Frees a batch and the message unpacked with its allocator. */
@@ -313,6 +317,9 @@ writer_commit_group(struct writer *w, struct writer_batches *group)
 		atomic_store(&w->w_log_size, size);
 		TAILQ_FOREACH(b, group, wb_entry)
 			b->wb_log_size = size;
+		w->w_commits++;
+		w->w_batches += nb;
+		w->w_records += nrec;
 		log_debug("writer: committed %zu batches, %zu records, log "
 		    "size %" PRIu64, nb, nrec, size);
 		return;
@@ -480,6 +487,10 @@ writer_stop(struct daemon *d)
 		pthread_mutex_unlock(&w->w_mtx);
 		pthread_join(w->w_thread, NULL);
 		writer_done_cb(-1, 0, w);
+		log_info("writer: %" PRIu64 " records in %" PRIu64 " batches "
+		    "and %" PRIu64 " commits (%.1f records per commit)",
+		    w->w_records, w->w_batches, w->w_commits, w->w_commits ?
+		    (double)w->w_records / w->w_commits : 0.0);
 	}
 	if (w->w_done_ev != NULL)
 		event_free(w->w_done_ev);

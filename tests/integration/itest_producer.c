@@ -7,7 +7,8 @@
  * itest_check can prove each was stored exactly once and in order.
  *
  * With --latency it also samples the time from algaudit_log() to the
- * acknowledgement of every 256th record and prints p50/p99.
+ * acknowledgement of every 256th record and prints p50/p99; --rate
+ * paces each thread, so latency can be measured below saturation.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -30,7 +31,7 @@ struct producer {
 	uint64_t		 p_count;	/* records per thread */
 	int			 p_threads;
 	int			 p_latency;
-	uint32_t		 p_log_timeout_ms;
+	uint64_t		 p_rate;	/* records/s per thread; 0: flat out */
 	/* latency samples: queued position and time of the log call */
 	uint64_t		*p_pos;
 	int64_t			*p_t0;
@@ -102,14 +103,25 @@ producer_thread_main(void *arg)
 	struct producer *p = pt->pt_p;
 	struct algaudit_record *rec;
 	uint64_t n, k;
-	int64_t t0;
+	int64_t t0, start, due;
+	struct timespec pause;
 	int rc;
 
 	if (algaudit_record_new(&rec) != 0) {
 		atomic_store(&p->p_failed, 1);
 		return NULL;
 	}
+	start = producer_now();
 	for (n = 1; n <= p->p_count; n++) {
+		if (p->p_rate > 0) {
+			/* Paced: sleep while ahead of schedule. */
+			due = start + (int64_t)(n * 1000000000 / p->p_rate);
+			if ((t0 = due - producer_now()) > 50000) {
+				pause.tv_sec = t0 / 1000000000;
+				pause.tv_nsec = t0 % 1000000000;
+				nanosleep(&pause, NULL);
+			}
+		}
 		if ((rc = producer_fill(p, rec, pt->pt_id, n)) != 0) {
 			fprintf(stderr, "itest_producer: record %" PRIu64
 			    ": %s: %s\n", n, algaudit_strerror(rc),
@@ -192,7 +204,7 @@ producer_usage(void)
 {
 	fprintf(stderr, "usage: itest_producer --connect ENDPOINT --producer "
 	    "NAME --count N [--threads T] [--spool DIR] [--latency] "
-	    "[--flush-timeout SEC]\n");
+	    "[--flush-timeout SEC] [--rate RECORDS_PER_S]\n");
 	exit(2);
 }
 
@@ -207,6 +219,7 @@ main(int argc, char **argv)
 		{ "spool", required_argument, NULL, 's' },
 		{ "latency", no_argument, NULL, 'l' },
 		{ "flush-timeout", required_argument, NULL, 'f' },
+		{ "rate", required_argument, NULL, 'r' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct producer p;
@@ -229,6 +242,7 @@ main(int argc, char **argv)
 		case 's': spool = optarg; break;
 		case 'l': p.p_latency = 1; break;
 		case 'f': flush_s = (uint32_t)atoi(optarg); break;
+		case 'r': p.p_rate = strtoull(optarg, NULL, 10); break;
 		default: producer_usage();
 		}
 	}

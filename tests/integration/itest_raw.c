@@ -328,6 +328,8 @@ raw_mode(const char *mode)
 			exit(2);
 		}
 		raw_batch(rr, 3);
+		if (rr[1].r.purpose != NULL)
+			free(rr[1].r.purpose);
 		raw_good(200);
 		raw_answers(2);
 	} else {
