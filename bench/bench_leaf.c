@@ -101,7 +101,8 @@ bench_entry_init(struct bench_entry *b, size_t ninputs, size_t nattr)
 	b->alg.id = bench_s(b, "credit-score");
 	b->alg.version = bench_s(b, "2.3.1");
 	b->alg.has_type = 1;
-	b->alg.type = ALGAUDIT__V1__ALGORITHM_TYPE__ALGORITHM_TYPE_SCHEDULING_DECISION;
+	b->alg.type =
+	    ALGAUDIT__V1__ALGORITHM_TYPE__ALGORITHM_TYPE_SCHEDULING_DECISION;
 	b->alg.filing_number = bench_s(b, "CN-ALG-2024-0042");
 	b->r.algorithm = &b->alg;
 	b->r.subject = bench_s(b, "s:9f2c5e0a41b7d3c8");

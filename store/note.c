@@ -188,7 +188,8 @@ note_b64_encode(const uint8_t *in, size_t n, char *out)
 	uint32_t v;
 
 	for (i = 0; i + 2 < n; i += 3) {
-		v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8 | in[i + 2];
+		v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8 |
+		    in[i + 2];
 		out[o++] = note_b64[v >> 18];
 		out[o++] = note_b64[v >> 12 & 63];
 		out[o++] = note_b64[v >> 6 & 63];

@@ -240,7 +240,8 @@ gv_tiles(const char *dir, const struct merkle_mem *m)
 		    n++) {
 			snprintf(name, sizeof(name), "tile/%d/%llu", l,
 			    (unsigned long long)n);
-			if (gv_write(dir, name, t, count * MERKLE_HASH_LEN) != 0)
+			if (gv_write(dir, name, t,
+			    count * MERKLE_HASH_LEN) != 0)
 				return -1;
 		}
 	}

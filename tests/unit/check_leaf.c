@@ -901,8 +901,8 @@ START_TEST(test_entry_bound)
 		case 18: t.r.score = 0.83; break;
 		case 19: t.r.has_score = 0; break;
 		case 20: t.in[0].number = 52001.0; break;
-		case 21: t.in[1].value_case = ALGAUDIT__V1__INPUT__VALUE__NOT_SET;
-			break;
+		case 21: t.in[1].value_case =
+			    ALGAUDIT__V1__INPUT__VALUE__NOT_SET; break;
 		case 22: t.in[2].flag = 1; break;
 		case 23: t.in[2].data_class =
 			    ALGAUDIT__V1__DATA_CLASS__DATA_CLASS_CORE; break;
@@ -913,9 +913,8 @@ START_TEST(test_entry_bound)
 		case 28: t.rc[0][2] = '2'; break;
 		case 29: t.x.text = ps(&t.pool, "x"); break;
 		case 30: t.r.explanation = NULL; break;
-		case 31: t.r.automation =
-			    ALGAUDIT__V1__AUTOMATION__AUTOMATION_HUMAN_IN_THE_LOOP;
-			break;
+		case 31: t.r.automation = (Algaudit__V1__Automation)
+			    (t.r.automation + 1); break;
 		case 32: t.r.reviewer = ps(&t.pool, "bob"); break;
 		case 33: t.r.has_data_class = 0; break;
 		case 34: t.r.jurisdiction = ps(&t.pool, "DE"); break;
