@@ -44,6 +44,7 @@
 #define LEAF_TAG_ENTRY_LEN	17
 #define LEAF_SALT_PREFIX	"algaudit"		/* 8 bytes */
 #define LEAF_SALT_CHUNK		16	/* salts derived per cipher call */
+#define LEAF_SALT_PRE		64	/* salt inputs prepared in the ctx */
 #define LEAF_TAG_COMMIT		0x02
 
 /* The master secret, ready for HMAC: the hashed inner and outer pads. */
@@ -75,8 +76,7 @@ struct leaf_ctx {
 	EVP_CIPHER_CTX		*lc_aes;
 	size_t			 lc_nsalts;	/* salts derived so far */
 	uint8_t			 lc_salts[LEAF_SALT_CHUNK * LEAF_SALT_LEN];
-	size_t			 lc_saltbase;	/* first counter in lc_saltin */
-	uint8_t			 lc_saltin[LEAF_SALT_CHUNK * LEAF_SALT_LEN];
+	uint8_t			 lc_saltin[LEAF_SALT_PRE * LEAF_SALT_LEN];
 	uint8_t			 lc_secret[LEAF_SECRET_LEN];
 	char			 lc_msg[256];
 };
@@ -187,20 +187,18 @@ leaf_entry_secret(const struct leaf_key *k, uint64_t index, uint8_t *out)
 }
 
 /*
- * Writes the cipher input of the salts base .. base + 15: the blocks
- * "algaudit" || u64 BE j. Kept in the ctx: most entries need only the
- * first chunk, whose input then never changes.
+ * Writes the cipher input of the salts base .. base + n - 1, the blocks
+ * "algaudit" || u64 BE j, to in.
  */
 static void
-leaf_salt_input(struct leaf_ctx *c, size_t base)
+leaf_salt_input(uint8_t *in, size_t base, size_t n)
 {
 	size_t i;
 
-	for (i = 0; i < LEAF_SALT_CHUNK; i++) {
-		memcpy(c->lc_saltin + i * LEAF_SALT_LEN, LEAF_SALT_PREFIX, 8);
-		leaf_be(c->lc_saltin + i * LEAF_SALT_LEN + 8, base + i, 8);
+	for (i = 0; i < n; i++) {
+		memcpy(in + i * LEAF_SALT_LEN, LEAF_SALT_PREFIX, 8);
+		leaf_be(in + i * LEAF_SALT_LEN + 8, base + i, 8);
 	}
-	c->lc_saltbase = base;
 }
 
 /* A new, empty workspace. */
@@ -223,7 +221,8 @@ leaf_ctx_new(struct leaf_ctx **cp)
 		leaf_ctx_free(c);
 		return ENOMEM;
 	}
-	leaf_salt_input(c, 0);
+	/* The input of the first salts never changes: prepared once. */
+	leaf_salt_input(c->lc_saltin, 0, LEAF_SALT_PRE);
 	*cp = c;
 	return 0;
 }
@@ -425,17 +424,22 @@ leaf_field(struct leaf_ctx *c, uint8_t num)
 static void
 leaf_salt(struct leaf_ctx *c, size_t j, uint8_t *salt)
 {
+	uint8_t more[LEAF_SALT_CHUNK * LEAF_SALT_LEN];
+	const uint8_t *in;
 	int outl;
 
 	if (j == c->lc_nsalts) {
-		if (c->lc_saltbase != j)
-			leaf_salt_input(c, j);
+		if (j + LEAF_SALT_CHUNK <= LEAF_SALT_PRE)
+			in = c->lc_saltin + j * LEAF_SALT_LEN;
+		else {
+			leaf_salt_input(more, j, LEAF_SALT_CHUNK);
+			in = more;
+		}
 		/* Whole blocks only: padding never comes into play. */
 		if ((j == 0 && EVP_EncryptInit_ex2(c->lc_aes, NULL,
 		    c->lc_secret, NULL, NULL) != 1) ||
-		    EVP_EncryptUpdate(c->lc_aes, c->lc_salts, &outl,
-		    c->lc_saltin, (int)sizeof(c->lc_saltin)) != 1 ||
-		    outl != (int)sizeof(c->lc_saltin)) {
+		    EVP_EncryptUpdate(c->lc_aes, c->lc_salts, &outl, in,
+		    (int)sizeof(more)) != 1 || outl != (int)sizeof(more)) {
 			if (c->lc_err == 0)
 				c->lc_err = LEAF_ECRYPTO;
 			memset(salt, 0, LEAF_SALT_LEN);
