@@ -83,6 +83,7 @@ ALL_LDLIBS = $(LIBS_TOOLS) $(LIBS_DAEMON) $(LIBS_CLIENT) $(LIBS_STORE) \
 	     $(LIBS_PROTO) -lm
 
 .PHONY: all check check-unit check-integration check-asan asan ubsan \
+	check-tsan tsan asan-integration \
 	valgrind bench run demo clean install style deps fuzz
 .SUFFIXES:
 .SECONDARY:
@@ -169,6 +170,7 @@ check: deps
 	$(MAKE) all
 	$(MAKE) check-unit
 	$(MAKE) check-asan
+	$(MAKE) check-tsan
 	$(MAKE) check-integration
 
 check-unit: $(UNIT_BIN) $(BUILD)/libalgaudit.so
@@ -184,6 +186,15 @@ check-asan asan:
 
 ubsan:
 	$(MAKE) BUILD=build/ubsan SANITIZE=undefined check-unit
+
+# The client library is the multi-threaded part an application links:
+# its tests also run under ThreadSanitizer.
+TSAN_TESTS = check_client check_queue
+check-tsan tsan:
+	$(MAKE) BUILD=build/tsan SANITIZE=thread OPT="-O1 -g" \
+	    $(addprefix build/tsan/tests/,$(TSAN_TESTS))
+	@TSAN_OPTIONS=halt_on_error=1 scripts/run-unit \
+	    $(addprefix build/tsan/tests/,$(TSAN_TESTS))
 
 asan-integration:
 	$(MAKE) BUILD=build/asan SANITIZE=address,undefined OPT="-O1 -g" \

@@ -32,6 +32,8 @@ struct producer {
 	int			 p_threads;
 	int			 p_latency;
 	uint64_t		 p_rate;	/* records/s per thread; 0: flat out */
+	int			 p_until_efull;	/* stop at the first EFULL */
+	atomic_uint_fast64_t	 p_efull_at;	/* record n that got EFULL */
 	/* latency samples: queued position and time of the log call */
 	uint64_t		*p_pos;
 	int64_t			*p_t0;
@@ -130,8 +132,15 @@ producer_thread_main(void *arg)
 			break;
 		}
 		t0 = producer_now();
-		while ((rc = algaudit_log(p->p_client, rec)) == ALGAUDIT_EFULL)
+		while ((rc = algaudit_log(p->p_client, rec)) ==
+		    ALGAUDIT_EFULL && !p->p_until_efull)
 			;	/* the block policy already waited; go on */
+		if (rc == ALGAUDIT_EFULL) {
+			atomic_store(&p->p_efull_at, n);
+			printf("efull at record %" PRIu64 " after %.0f ms\n", n,
+			    (producer_now() - t0) / 1e6);
+			break;
+		}
 		if (rc != 0) {
 			fprintf(stderr, "itest_producer: log %" PRIu64 ": %s\n",
 			    n, algaudit_strerror(rc));
@@ -204,7 +213,9 @@ producer_usage(void)
 {
 	fprintf(stderr, "usage: itest_producer --connect ENDPOINT --producer "
 	    "NAME --count N [--threads T] [--spool DIR] [--latency] "
-	    "[--flush-timeout SEC] [--rate RECORDS_PER_S]\n");
+	    "[--flush-timeout SEC] [--rate RECORDS_PER_S] [--queue RECORDS] "
+	    "[--block-timeout MS] [--until-efull]\n"
+	    "  --count 0 only opens, flushes and closes (replays a spool)\n");
 	exit(2);
 }
 
@@ -220,6 +231,9 @@ main(int argc, char **argv)
 		{ "latency", no_argument, NULL, 'l' },
 		{ "flush-timeout", required_argument, NULL, 'f' },
 		{ "rate", required_argument, NULL, 'r' },
+		{ "queue", required_argument, NULL, 'q' },
+		{ "block-timeout", required_argument, NULL, 'b' },
+		{ "until-efull", no_argument, NULL, 'e' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct producer p;
@@ -227,7 +241,8 @@ main(int argc, char **argv)
 	struct algaudit_options *opts = NULL;
 	pthread_t *tids = NULL, mon;
 	const char *endpoint = NULL, *spool = NULL;
-	uint32_t flush_s = 120;
+	uint32_t flush_s = 120, block_ms = 0;
+	uint64_t queue = 0;
 	int64_t start, end;
 	int ch, i, rc, ret = 1;
 
@@ -243,10 +258,13 @@ main(int argc, char **argv)
 		case 'l': p.p_latency = 1; break;
 		case 'f': flush_s = (uint32_t)atoi(optarg); break;
 		case 'r': p.p_rate = strtoull(optarg, NULL, 10); break;
+		case 'q': queue = strtoull(optarg, NULL, 10); break;
+		case 'b': block_ms = (uint32_t)atoi(optarg); break;
+		case 'e': p.p_until_efull = 1; break;
 		default: producer_usage();
 		}
 	}
-	if (endpoint == NULL || p.p_name == NULL || p.p_count == 0 ||
+	if (endpoint == NULL || p.p_name == NULL ||
 	    p.p_threads < 1 || p.p_threads > 64)
 		producer_usage();
 
@@ -261,8 +279,16 @@ main(int argc, char **argv)
 		goto out;
 	}
 	if ((rc = algaudit_options_set_close_timeout(opts, flush_s * 1000))
-	    != 0)
+	    != 0 ||
+	    (queue > 0 && (rc = algaudit_options_set_queue(opts, queue,
+	    64 * 1024 * 1024)) != 0) ||
+	    (block_ms > 0 && spool == NULL &&
+	    (rc = algaudit_options_set_overflow(opts, ALGAUDIT_OVERFLOW_BLOCK,
+	    block_ms)) != 0)) {
+		fprintf(stderr, "itest_producer: options: %s\n",
+		    algaudit_strerror(rc));
 		goto out;
+	}
 	if ((rc = algaudit_open(endpoint, p.p_name, opts, &p.p_client)) != 0) {
 		fprintf(stderr, "itest_producer: open: %s\n",
 		    algaudit_strerror(rc));
@@ -320,6 +346,10 @@ main(int argc, char **argv)
 	}
 	if (atomic_load(&p.p_failed))
 		goto out;
+	if (p.p_until_efull && atomic_load(&p.p_efull_at) == 0) {
+		fprintf(stderr, "itest_producer: never saw ALGAUDIT_EFULL\n");
+		goto out;
+	}
 	ret = 0;
 out:
 	rc = algaudit_close(p.p_client);
