@@ -55,6 +55,20 @@ struct merkle_mem {
 	uint64_t		  mm_cap[MERKLE_TILE_LEVELS];
 };
 
+/*
+ * out = SHA-256(data). Not OpenSSL's SHA256(): in 3.0 that one-shot
+ * fetches the algorithm on every call, four times the cost of a hash.
+ */
+static void
+merkle_sha256(const void *data, size_t len, uint8_t *out)
+{
+	SHA256_CTX c;
+
+	SHA256_Init(&c);
+	SHA256_Update(&c, data, len);
+	SHA256_Final(out, &c);
+}
+
 /* out = SHA-256(0x00 || data). */
 void
 merkle_hash_leaf(const void *data, size_t len, uint8_t *out)
@@ -77,14 +91,27 @@ merkle_hash_node(const uint8_t *left, const uint8_t *right, uint8_t *out)
 	buf[0] = 0x01;
 	memcpy(buf + 1, left, MERKLE_HASH_LEN);
 	memcpy(buf + 1 + MERKLE_HASH_LEN, right, MERKLE_HASH_LEN);
-	SHA256(buf, sizeof(buf), out);
+	merkle_sha256(buf, sizeof(buf), out);
 }
 
 /* out = SHA-256(""). */
 void
 merkle_hash_empty(uint8_t *out)
 {
-	SHA256((const uint8_t *)"", 0, out);
+	merkle_sha256((const uint8_t *)"", 0, out);
+}
+
+/* u8 level || u64 BE index. */
+void
+merkle_tile_key(int level, uint64_t index, uint8_t *key)
+{
+	int i;
+
+	key[0] = (uint8_t)level;
+	for (i = 8; i >= 1; i--) {
+		key[i] = (uint8_t)index;
+		index >>= 8;
+	}
 }
 
 /* The largest power of two strictly below n (n >= 2). */
@@ -252,6 +279,8 @@ merkle_append(const struct merkle_io *io, uint64_t size,
 	size_t ncur = count, nnext, i, off, take;
 	int level, rc = 0;
 
+	if (io->mi_put == NULL)
+		return EINVAL;
 	if (count == 0)
 		return 0;
 	if (size > MERKLE_SIZE_MAX || count > MERKLE_SIZE_MAX - size)

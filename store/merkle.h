@@ -39,6 +39,7 @@
 #define MERKLE_TILE_BYTES	(MERKLE_TILE_WIDTH * MERKLE_HASH_LEN)
 #define MERKLE_TILE_LEVELS	8	/* tile levels of a 2^64 tree */
 #define MERKLE_SIZE_MAX		((uint64_t)INT64_MAX)	/* largest tree */
+#define MERKLE_TILE_KEY_LEN	9	/* u8 level || u64 BE index */
 /* Longest proof: 63 hashes for inclusion, 64 for consistency. */
 #define MERKLE_PROOF_MAX	64
 
@@ -51,7 +52,8 @@ enum merkle_error {
 };
 
 /*
- * Tile storage. The callbacks receive mi_arg first.
+ * Tile storage. The callbacks receive mi_arg first. Readers (roots,
+ * proofs) only call mi_get; mi_put may be NULL for them.
  *
  * mi_get copies tile (level, index) into hashes (room for
  * MERKLE_TILE_WIDTH hashes) and sets *count to the number of hashes it
@@ -94,10 +96,17 @@ void	 merkle_hash_empty(uint8_t *);
 /* Tree on tiles. */
 
 /*
+ * The storage key of tile (level, index), MERKLE_TILE_KEY_LEN bytes:
+ * u8 level || u64 BE index, so byte order is (level, index) order.
+ */
+void	 merkle_tile_key(int, uint64_t, uint8_t *);
+
+/*
  * Appends count leaf hashes (count * 32 bytes) to a tree of size leaves,
  * rewriting the partial tiles it touches and writing the full ones it
  * completes: about count / 256 + 2 * levels tile writes.
- * @return 0; MERKLE_ERANGE (size + count above MERKLE_SIZE_MAX);
+ * @return 0; EINVAL (io has no mi_put); MERKLE_ERANGE (size + count
+ *	above MERKLE_SIZE_MAX);
  *	MERKLE_ECORRUPT (the tiles do not hold a tree of that size: the
  *	rightmost level-L tile has the wrong number of hashes); ENOMEM;
  *	an io error. On failure some tiles may have been written: abort

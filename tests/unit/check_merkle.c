@@ -823,6 +823,42 @@ START_TEST(test_io_errors)
 }
 END_TEST
 
+START_TEST(test_tile_key)
+{
+	uint8_t k[MERKLE_TILE_KEY_LEN], k2[MERKLE_TILE_KEY_LEN];
+	static const uint8_t want[MERKLE_TILE_KEY_LEN] = {
+		0x02, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08
+	};
+
+	merkle_tile_key(2, 0x0102030405060708ULL, k);
+	ck_assert_mem_eq(k, want, sizeof(k));
+	/* Byte order is (level, index) order. */
+	merkle_tile_key(0, 256, k);
+	merkle_tile_key(0, 255, k2);
+	ck_assert_int_gt(memcmp(k, k2, sizeof(k)), 0);
+	merkle_tile_key(1, 0, k2);
+	ck_assert_int_lt(memcmp(k, k2, sizeof(k)), 0);
+}
+END_TEST
+
+/* Readers need no mi_put; merkle_append does. */
+START_TEST(test_reader_io)
+{
+	struct merkle_io io;
+	struct merkle_mem *m;
+	uint8_t lh[8][H], root[H];
+
+	kat_leaf_hashes(lh);
+	m = mem_new(&io);
+	ck_assert_int_eq(merkle_append(&io, 0, lh[0], 8), 0);
+	io.mi_put = NULL;
+	ck_assert_int_eq(merkle_root(&io, 8, root), 0);
+	assert_hash(root, kat_roots[8]);
+	ck_assert_int_eq(merkle_append(&io, 8, lh[0], 1), EINVAL);
+	merkle_mem_free(m);
+}
+END_TEST
+
 START_TEST(test_strerror)
 {
 	int e;
@@ -842,6 +878,7 @@ merkle_suite(void)
 
 	tc = tcase_create("hash");
 	tcase_add_test(tc, test_hash_kat);
+	tcase_add_test(tc, test_tile_key);
 	tcase_add_test(tc, test_strerror);
 	suite_add_tcase(s, tc);
 
@@ -850,6 +887,7 @@ merkle_suite(void)
 	tcase_add_test(tc, test_range);
 	tcase_add_test(tc, test_corrupt);
 	tcase_add_test(tc, test_io_errors);
+	tcase_add_test(tc, test_reader_io);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("prove");
