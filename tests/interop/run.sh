@@ -12,17 +12,20 @@
 # Usage: tests/interop/run.sh   (BUILD=dir to build elsewhere, CC=...)
 set -eu
 
-cd "$(dirname "$0")/../.."
-BUILD="${BUILD:-build}"
-CC="${CC:-cc}"
 GOPKG=/usr/share/gocode/src/golang.org/x/mod/sumdb
-
 if ! command -v go >/dev/null 2>&1 || [ ! -d "$GOPKG/note" ] ||
     [ ! -d "$GOPKG/tlog" ]; then
 	echo "interop: skipped: needs golang-go and golang-golang-x-mod-dev" \
 	    "(scripts/install-deps installs them)" >&2
 	exit 77
 fi
+
+case "$0" in
+*/*)	cd "${0%/*}/../.." ;;
+*)	cd ../.. ;;
+esac
+BUILD="${BUILD:-build}"
+CC="${CC:-cc}"
 
 OUT="$BUILD/interop"
 mkdir -p "$OUT"
