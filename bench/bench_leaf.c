@@ -322,6 +322,7 @@ done:
 	return rc;
 }
 
+/* Runs every benchmark; argv[1] is the size of the proof tree. */
 int
 main(int argc, char *argv[])
 {

@@ -545,6 +545,7 @@ done:
 	return rc;
 }
 
+/* gen_vectors DIR, or gen_vectors verify DIR. */
 int
 main(int argc, char *argv[])
 {

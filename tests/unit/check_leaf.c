@@ -318,6 +318,7 @@ struct pool {
 	size_t	 used;
 };
 
+/* A copy of s in the pool. */
 static char *
 ps(struct pool *p, const char *s)
 {
@@ -481,6 +482,7 @@ tentry_v2(struct tentry *t)
 static struct leaf_key *key;
 static struct leaf_ctx *ctx;
 
+/* Fixture: the vectors' master key and a workspace. */
 static void
 setup(void)
 {
@@ -491,6 +493,7 @@ setup(void)
 	ck_assert_int_eq(leaf_ctx_new(&ctx), 0);
 }
 
+/* Frees the fixture. */
 static void
 teardown(void)
 {
@@ -1146,6 +1149,7 @@ START_TEST(test_strerror)
 }
 END_TEST
 
+/* The suite: one case per function family. */
 static Suite *
 leaf_suite(void)
 {
@@ -1183,6 +1187,7 @@ leaf_suite(void)
 	return s;
 }
 
+/* Runs the suite; exit status 0 when all pass. */
 int
 main(void)
 {

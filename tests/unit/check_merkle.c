@@ -153,6 +153,7 @@ kat_leaf_hashes(uint8_t (*lh)[H])
 /* Deterministic pseudo-random numbers (xorshift64*). */
 static uint64_t rng_state = 0x9e3779b97f4a7c15ULL;
 
+/* The next pseudo-random number. */
 static uint64_t
 rng(void)
 {
@@ -767,6 +768,7 @@ struct fail_io {
 	int			 fail_put;	/* fail the n-th put */
 };
 
+/* mi_get that fails the fail_get-th call with -4242. */
 static int
 fail_get(void *arg, int level, uint64_t index, uint8_t *h, size_t *count)
 {
@@ -777,6 +779,7 @@ fail_get(void *arg, int level, uint64_t index, uint8_t *h, size_t *count)
 	return f->inner.mi_get(f->inner.mi_arg, level, index, h, count);
 }
 
+/* mi_put that fails the fail_put-th call with EIO. */
 static int
 fail_put(void *arg, int level, uint64_t index, const uint8_t *h,
     size_t count)
@@ -870,6 +873,7 @@ START_TEST(test_strerror)
 }
 END_TEST
 
+/* The suite: one case per function family. */
 static Suite *
 merkle_suite(void)
 {
@@ -905,6 +909,7 @@ merkle_suite(void)
 	return s;
 }
 
+/* Runs the suite; exit status 0 when all pass. */
 int
 main(void)
 {

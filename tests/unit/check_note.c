@@ -614,6 +614,7 @@ START_TEST(test_strerror)
 }
 END_TEST
 
+/* The suite: one case per function family. */
 static Suite *
 note_suite(void)
 {
@@ -650,6 +651,7 @@ note_suite(void)
 	return s;
 }
 
+/* Runs the suite; exit status 0 when all pass. */
 int
 main(void)
 {
