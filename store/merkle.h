@@ -108,7 +108,8 @@ void	 merkle_tile_key(int, uint64_t, uint8_t *);
  * @return 0; EINVAL (io has no mi_put); MERKLE_ERANGE (size + count
  *	above MERKLE_SIZE_MAX);
  *	MERKLE_ECORRUPT (the tiles do not hold a tree of that size: the
- *	rightmost level-L tile has the wrong number of hashes); ENOMEM;
+ *	rightmost tile of a level has the wrong number of hashes, or the
+ *	one before it is not full); ENOMEM;
  *	an io error. On failure some tiles may have been written: abort
  *	the caller's transaction.
  */
