@@ -161,8 +161,9 @@ $(BUILD)/examples/%: $(BUILD)/obj/examples/%.o $(BUILD)/libalgaudit.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS_CLIENT) $(LIBS_PROTO) -lm
 
 # Tests. `make check` installs what is missing, then runs the unit
-# tests, the unit tests again under ASan+UBSan, and the integration
-# tests against the real daemon.
+# tests, the unit tests again under ASan+UBSan, the client's tests under
+# TSan, and the integration tests against the real daemon, plain and
+# with daemon, client and tools built with ASan+UBSan.
 deps:
 	@scripts/install-deps
 
@@ -172,6 +173,7 @@ check: deps
 	$(MAKE) check-asan
 	$(MAKE) check-tsan
 	$(MAKE) check-integration
+	$(MAKE) asan-integration
 
 check-unit: $(UNIT_BIN) $(BUILD)/libalgaudit.so
 	@scripts/run-unit $(UNIT_BIN)
@@ -225,7 +227,8 @@ install: all
 	ln -sf libalgaudit.so.$(SOVER) \
 	    $(DESTDIR)$(prefix)/lib/libalgaudit.so.$(SOMAJOR)
 	ln -sf libalgaudit.so.$(SOMAJOR) $(DESTDIR)$(prefix)/lib/libalgaudit.so
-	install -m 644 $(BUILD)/algaudit.pc $(DESTDIR)$(prefix)/lib/pkgconfig/
+	sed -e 's|@prefix@|$(prefix)|' -e 's|@version@|$(SOVER)|' \
+	    client/algaudit.pc.in > $(DESTDIR)$(prefix)/lib/pkgconfig/algaudit.pc
 
 clean:
 	rm -rf build
