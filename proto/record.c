@@ -328,6 +328,54 @@ record_check_labels(const Algaudit__V1__DecisionRecord *r, char *err,
 }
 
 /*
+ * Refuses fields this version does not know, anywhere in the record: the
+ * log commits to every field it stores (docs/VERIFIABLE.md), and a field
+ * it cannot interpret could not be bound, disclosed or withheld.
+ */
+static int
+record_check_unknown(const Algaudit__V1__DecisionRecord *r, char *err,
+    size_t errlen)
+{
+	const char *where = NULL;
+	const ProtobufCMessage *m = NULL;
+	size_t i;
+
+	if (r->base.n_unknown_fields > 0) {
+		where = "record";
+		m = &r->base;
+	} else if (r->algorithm != NULL &&
+	    r->algorithm->base.n_unknown_fields > 0) {
+		where = "algorithm";
+		m = &r->algorithm->base;
+	} else if (r->explanation != NULL &&
+	    r->explanation->base.n_unknown_fields > 0) {
+		where = "explanation";
+		m = &r->explanation->base;
+	}
+	for (i = 0; m == NULL && i < r->n_inputs; i++)
+		if (r->inputs[i]->base.n_unknown_fields > 0) {
+			where = "inputs[]";
+			m = &r->inputs[i]->base;
+		}
+	for (i = 0; m == NULL && i < r->n_labels; i++)
+		if (r->labels[i]->base.n_unknown_fields > 0) {
+			where = "labels[]";
+			m = &r->labels[i]->base;
+		}
+	for (i = 0; m == NULL && r->explanation != NULL &&
+	    i < r->explanation->n_attributions; i++)
+		if (r->explanation->attributions[i]->base.n_unknown_fields > 0) {
+			where = "explanation.attributions[]";
+			m = &r->explanation->attributions[i]->base;
+		}
+	if (m == NULL)
+		return 0;
+	return record_fail(err, errlen, "%s: unknown field number %u (a "
+	    "newer schema?); the log cannot store what it cannot commit to",
+	    where, m->unknown_fields[0].tag);
+}
+
+/*
  * Checks every rule of docs/PROTOCOL.md, "Records", except the ordering
  * of producer_seq across records, which needs the producer's history.
  * Returns 0 when r is valid, else -1 with a message naming the field in
@@ -345,6 +393,8 @@ record_validate(const Algaudit__V1__DecisionRecord *r, char *err,
 	if (!r->has_event_time_ns || r->event_time_ns <= 0)
 		return record_fail(err, errlen, "event_time_ns: required, "
 		    "must be greater than 0");
+	if (record_check_unknown(r, err, errlen) == -1)
+		return -1;
 	loss = r->has_lost_records && r->lost_records > 0;
 	if (record_check_algorithm(r->algorithm, !loss, err, errlen) == -1)
 		return -1;

@@ -724,6 +724,50 @@ START_TEST(test_class_names)
 }
 END_TEST
 
+/*
+ * A field this schema does not know, at the top or inside a sub-message,
+ * is refused: the log could not commit to it (see record_check_unknown).
+ * The bytes are a packed valid record plus field 99 (varint 1), which
+ * protobuf-c keeps as an unknown field.
+ */
+START_TEST(test_unknown_fields)
+{
+	Algaudit__V1__DecisionRecord *u;
+	Algaudit__V1__Algorithm *ua;
+	uint8_t buf[65536], abuf[256];
+	size_t n, an;
+
+	n = algaudit__v1__decision_record__pack(&F.r, buf);
+	buf[n++] = 0x98;	/* field 99, varint: (99 << 3) = 0x318 */
+	buf[n++] = 0x06;
+	buf[n++] = 0x01;
+	u = algaudit__v1__decision_record__unpack(NULL, n, buf);
+	ck_assert_ptr_nonnull(u);
+	ck_assert_int_eq(record_validate(u, F.err, sizeof(F.err)), -1);
+	ck_assert_str_eq(F.err, "record: unknown field number 99 (a newer "
+	    "schema?); the log cannot store what it cannot commit to");
+	algaudit__v1__decision_record__free_unpacked(u, NULL);
+
+	/* Inside algorithm: repack the record around an extended one. */
+	an = algaudit__v1__algorithm__pack(&F.a, abuf);
+	abuf[an++] = 0x98;
+	abuf[an++] = 0x06;
+	abuf[an++] = 0x01;
+	ua = algaudit__v1__algorithm__unpack(NULL, an, abuf);
+	ck_assert_ptr_nonnull(ua);
+	F.r.algorithm = ua;
+	n = algaudit__v1__decision_record__pack(&F.r, buf);
+	F.r.algorithm = &F.a;
+	algaudit__v1__algorithm__free_unpacked(ua, NULL);
+	u = algaudit__v1__decision_record__unpack(NULL, n, buf);
+	ck_assert_ptr_nonnull(u);
+	ck_assert_int_eq(record_validate(u, F.err, sizeof(F.err)), -1);
+	ck_assert_ptr_nonnull(strstr(F.err, "algorithm: unknown field "
+	    "number 99"));
+	algaudit__v1__decision_record__free_unpacked(u, NULL);
+}
+END_TEST
+
 /* One suite for the module, one TCase per function family. */
 static Suite *
 record_suite(void)
@@ -792,6 +836,7 @@ record_suite(void)
 	tcase_add_test(tc, test_producer_id);
 	tcase_add_test(tc, test_check_string);
 	tcase_add_test(tc, test_class_names);
+	tcase_add_test(tc, test_unknown_fields);
 	suite_add_tcase(s, tc);
 	return s;
 }
