@@ -287,4 +287,48 @@ int	 store_iter_next(struct store_iter *, uint64_t *, const void **,
 /* Ends the iterator's read transaction and frees it; NULL is allowed. */
 void	 store_iter_close(struct store_iter *);
 
+/*
+ * The verifiable log (docs/VERIFIABLE.md): the Merkle tree's tiles, the
+ * signed checkpoints and the leaf master secret live in the same LMDB
+ * environment and change in the same transaction as the entries.
+ *
+ * Writer side, inside the write transaction (after store_begin()):
+ * store_tree_append() adds the leaf hashes of the entries just
+ * appended, in order; after it the tree size equals the entry count.
+ * store_tree_root_txn() reads the root at a size inside the
+ * transaction, store_checkpoint_put() stores a signed checkpoint note.
+ * A commit that fails loses them with the entries.
+ *
+ * store_leaf_key() is the key derived from the store's master secret
+ * (created with the store, kept in `meta`, never exported); writers and
+ * readers (receipts, verify, export) compute leaves with it.
+ *
+ * Readers: a view is one read transaction in which entries, tiles and
+ * checkpoints are seen consistently (a snapshot). Views are per thread
+ * and must be ended before the thread calls writer functions.
+ */
+struct leaf_key;
+struct merkle_io;
+struct store_view;
+
+/* Callback of store_view_checkpoints_each(): return non-zero to stop. */
+typedef int (*store_checkpoint_fn)(uint64_t, const char *, size_t, void *);
+
+int	 store_tree_append(struct store *, const uint8_t *, size_t);
+int	 store_tree_root_txn(struct store *, uint64_t, uint8_t *);
+int	 store_checkpoint_put(struct store *, uint64_t, const char *, size_t);
+const struct leaf_key *store_leaf_key(const struct store *);
+
+int	 store_view_begin(struct store *, struct store_view **);
+void	 store_view_end(struct store_view *);
+uint64_t store_view_size(const struct store_view *);
+uint64_t store_view_tree_size(const struct store_view *);
+const struct merkle_io *store_view_tree(struct store_view *);
+int	 store_view_entry(struct store_view *, uint64_t, const void **,
+	    size_t *);
+int	 store_view_checkpoint(struct store_view *, uint64_t, const char **,
+	    size_t *, uint64_t *);
+int	 store_view_checkpoints_each(struct store_view *,
+	    store_checkpoint_fn, void *);
+
 #endif /* ALGAUDIT_STORE_H */
