@@ -336,6 +336,7 @@ static int
 record_check_unknown(const Algaudit__V1__DecisionRecord *r, char *err,
     size_t errlen)
 {
+	const Algaudit__V1__Attribution *a;
 	const char *where = NULL;
 	const ProtobufCMessage *m = NULL;
 	size_t i;
@@ -363,11 +364,13 @@ record_check_unknown(const Algaudit__V1__DecisionRecord *r, char *err,
 			m = &r->labels[i]->base;
 		}
 	for (i = 0; m == NULL && r->explanation != NULL &&
-	    i < r->explanation->n_attributions; i++)
-		if (r->explanation->attributions[i]->base.n_unknown_fields > 0) {
+	    i < r->explanation->n_attributions; i++) {
+		a = r->explanation->attributions[i];
+		if (a->base.n_unknown_fields > 0) {
 			where = "explanation.attributions[]";
-			m = &r->explanation->attributions[i]->base;
+			m = &a->base;
 		}
+	}
 	if (m == NULL)
 		return 0;
 	return record_fail(err, errlen, "%s: unknown field number %u (a "

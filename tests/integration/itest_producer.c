@@ -31,7 +31,7 @@ struct producer {
 	uint64_t		 p_count;	/* records per thread */
 	int			 p_threads;
 	int			 p_latency;
-	uint64_t		 p_rate;	/* records/s per thread; 0: flat out */
+	uint64_t		 p_rate;	/* per thread; 0: flat out */
 	int			 p_until_efull;	/* stop at the first EFULL */
 	atomic_uint_fast64_t	 p_efull_at;	/* record n that got EFULL */
 	/* latency samples: queued position and time of the log call */
