@@ -28,9 +28,14 @@
  * How much memory an unpacked message may take, as a multiple of its
  * encoded size plus a constant. protobuf-c allocates one struct per
  * sub-message and one pointer per repeated element, so a hostile frame
- * of many empty sub-messages expands; this bounds it.
+ * of many empty sub-messages expands; this bounds it. The factor must
+ * cover the densest *valid* batch: the smallest valid record is 17
+ * bytes on the wire and 352 bytes unpacked (a DecisionRecord and an
+ * Algorithm struct, two short strings, a pointer: 21x); every other
+ * valid element expands less (tests/unit/check_frame.c checks this).
+ * A 4 MiB frame may so take up to 128 MiB while it is unpacked.
  */
-#define FRAME_UNPACK_FACTOR	16
+#define FRAME_UNPACK_FACTOR	32
 #define FRAME_UNPACK_SLACK	(64u * 1024)
 
 enum frame_status {

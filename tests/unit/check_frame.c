@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "frame.h"
+#include "record.h"
 
 #define MAX	FRAME_MAX_DEFAULT
 
@@ -332,6 +333,66 @@ START_TEST(test_alloc_refuses_expansion)
 }
 END_TEST
 
+/*
+ * The smallest valid records expand most when unpacked (one struct per
+ * sub-message for a few bytes on the wire); a batch of them must still
+ * fit the budget, or a valid producer would be refused as a protocol
+ * error forever (found in review: 25 bytes -> 460 unpacked).
+ */
+START_TEST(test_alloc_minimal_valid_records_fit)
+{
+	enum { N = 20000 };
+	Algaudit__V1__ClientFrame cf = ALGAUDIT__V1__CLIENT_FRAME__INIT, *got;
+	Algaudit__V1__Batch b = ALGAUDIT__V1__BATCH__INIT;
+	Algaudit__V1__Algorithm a = ALGAUDIT__V1__ALGORITHM__INIT;
+	Algaudit__V1__DecisionRecord *recs, **ptrs;
+	struct frame_alloc fa;
+	char err[RECORD_ERRLEN];
+	uint8_t *buf;
+	size_t i, len;
+
+	recs = calloc(N, sizeof(*recs));
+	ptrs = calloc(N, sizeof(*ptrs));
+	ck_assert_ptr_nonnull(recs);
+	ck_assert_ptr_nonnull(ptrs);
+	a.id = (char *)(uintptr_t)"a";
+	for (i = 0; i < N; i++) {
+		algaudit__v1__decision_record__init(&recs[i]);
+		recs[i].has_producer_seq = 1;
+		recs[i].producer_seq = i + 1;
+		recs[i].has_event_time_ns = 1;
+		recs[i].event_time_ns = 1;
+		recs[i].algorithm = &a;
+		recs[i].decision = (char *)(uintptr_t)"y";
+		recs[i].has_data_class = 1;
+		recs[i].data_class =
+		    ALGAUDIT__V1__DATA_CLASS__DATA_CLASS_ORDINARY;
+		ptrs[i] = &recs[i];
+	}
+	b.n_records = N;
+	b.records = ptrs;
+	cf.msg_case = ALGAUDIT__V1__CLIENT_FRAME__MSG_BATCH;
+	cf.batch = &b;
+	len = algaudit__v1__client_frame__get_packed_size(&cf);
+	buf = malloc(len);
+	ck_assert_ptr_nonnull(buf);
+	algaudit__v1__client_frame__pack(&cf, buf);
+	ck_assert_uint_lt(len / N, 24);		/* a few bytes each */
+
+	frame_alloc_init(&fa, frame_unpack_cap(len));
+	got = frame_unpack_client(&fa, buf, len);
+	ck_assert_ptr_nonnull(got);
+	ck_assert_uint_eq(got->batch->n_records, N);
+	for (i = 0; i < N; i++)
+		ck_assert_int_eq(record_validate(got->batch->records[i], err,
+		    sizeof(err)), 0);
+	frame_free_client(&fa, got);
+	free(buf);
+	free(ptrs);
+	free(recs);
+}
+END_TEST
+
 START_TEST(test_alloc_cap_zero)
 {
 	uint8_t body[] = { 0x0a, 0x00 };	/* ClientFrame.hello, empty */
@@ -458,6 +519,7 @@ frame_suite(void)
 
 	tc = tcase_create("unpack");
 	tcase_add_test(tc, test_alloc_refuses_expansion);
+	tcase_add_test(tc, test_alloc_minimal_valid_records_fit);
 	tcase_add_test(tc, test_alloc_cap_zero);
 	tcase_add_test(tc, test_unpack_cap_formula);
 	tcase_add_loop_test(tc, test_garbage_bodies, 0,
