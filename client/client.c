@@ -48,6 +48,9 @@ struct client_waiter {
 	int			 w_has_index;
 	uint64_t		 w_index;
 	uint64_t		 w_log_size;
+	uint64_t		 w_ckpt_size;
+	int			 w_has_leaf;
+	uint8_t			 w_leaf[32];
 	struct client_waiter	*w_next;
 	struct client_waiter	*w_prev;
 };
@@ -57,6 +60,9 @@ struct algaudit_receipt {
 	int			 r_has_index;
 	uint64_t		 r_index;
 	uint64_t		 r_log_size;
+	uint64_t		 r_ckpt_size;
+	int			 r_has_leaf;
+	uint8_t			 r_leaf[32];
 };
 
 struct algaudit_client {
@@ -252,7 +258,8 @@ client_seqs_assigned(struct algaudit_client *c, struct queue *q,
  * Resolves the oldest r->cr_n unresolved records, in order: the first
  * r->cr_nopos are a predecessor's spooled records (no queue position),
  * the others are the next positions. Fills the receipts of their sync
- * waiters, advances c_done_pos, wakes the waiters. I/O thread.
+ * waiters (index, leaf hash and checkpoint size as the Ack gave them),
+ * advances c_done_pos, wakes the waiters. I/O thread.
  */
 void
 client_resolve(struct algaudit_client *c, const struct client_resolution *r)
@@ -273,12 +280,17 @@ client_resolve(struct algaudit_client *c, const struct client_resolution *r)
 		k = r->cr_nopos + (w->w_pos - c->c_done_pos);
 		w->w_done = 1;
 		w->w_log_size = r->cr_log_size;
+		w->w_ckpt_size = r->cr_ckpt_size;
 		switch (r->cr_fate) {
 		case CLIENT_ACKED:
 			w->w_err = 0;
 			w->w_has_index = k >= unstored;
 			if (w->w_has_index)
 				w->w_index = r->cr_first_index + (k - unstored);
+			w->w_has_leaf = w->w_has_index && r->cr_leaves != NULL;
+			if (w->w_has_leaf)
+				memcpy(w->w_leaf, r->cr_leaves +
+				    (k - unstored) * 32, 32);
 			break;
 		case CLIENT_DURABLE:
 			w->w_err = 0;
@@ -448,6 +460,9 @@ algaudit_log_sync(struct algaudit_client *c, struct algaudit_record *rec,
 		receipt->r_has_index = w.w_has_index;
 		receipt->r_index = w.w_index;
 		receipt->r_log_size = w.w_log_size;
+		receipt->r_ckpt_size = w.w_ckpt_size;
+		receipt->r_has_leaf = w.w_has_leaf;
+		memcpy(receipt->r_leaf, w.w_leaf, sizeof(receipt->r_leaf));
 	}
 	return 0;
 }
@@ -726,6 +741,23 @@ uint64_t
 algaudit_receipt_log_size(const struct algaudit_receipt *r)
 {
 	return r != NULL ? r->r_log_size : 0;
+}
+
+int
+algaudit_receipt_leaf_hash(const struct algaudit_receipt *r, uint8_t out[32])
+{
+	if (r == NULL || out == NULL)
+		return ALGAUDIT_EINVAL;
+	if (!r->r_has_leaf)
+		return ALGAUDIT_ENOTFOUND;
+	memcpy(out, r->r_leaf, sizeof(r->r_leaf));
+	return 0;
+}
+
+uint64_t
+algaudit_receipt_checkpoint_size(const struct algaudit_receipt *r)
+{
+	return r != NULL ? r->r_ckpt_size : 0;
 }
 
 int

@@ -44,6 +44,8 @@ struct algaudit_options {
 	uint32_t	 o_connect_timeout_ms;
 	algaudit_log_fn	 o_log_fn;
 	void		*o_log_arg;
+	int		 o_ack_level;	/* ALGAUDIT_ACK_* */
+	int		 o_leaf_hashes;	/* receipts carry leaf hashes */
 };
 
 #define OPTIONS_QUEUE_RECORDS	65536
@@ -91,7 +93,7 @@ size_t	 wire_varint_put(uint8_t *, uint64_t);
 size_t	 wire_element_len(size_t, uint64_t);
 size_t	 wire_element_put(uint8_t *, const uint8_t *, size_t, uint64_t);
 size_t	 wire_batch_close(uint8_t *, size_t);
-size_t	 wire_hello(uint8_t *, size_t, const char *);
+size_t	 wire_hello(uint8_t *, size_t, const char *, int, int);
 
 /* backoff.c */
 
@@ -218,6 +220,8 @@ struct client_resolution {
 	uint64_t	 cr_stored;	/* Ack.stored (the last ones) */
 	uint64_t	 cr_first_index;
 	uint64_t	 cr_log_size;
+	uint64_t	 cr_ckpt_size;	/* checkpointed level; 0: none */
+	const uint8_t	*cr_leaves;	/* cr_stored leaf hashes, or NULL */
 };
 
 void	 client_log(struct algaudit_client *, int, const char *, ...)

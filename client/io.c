@@ -43,6 +43,7 @@
 
 #define IO_MAX_INFLIGHT		64		/* batches */
 #define IO_SERVER_FRAME_MAX	(64u * 1024)	/* what a daemon sends */
+#define IO_LEAF_HASH_LEN	32	/* per stored record, if asked */
 #define IO_BATCH_SOFT_BYTES	(1024u * 1024)	/* batch size target */
 #define IO_MOVE_CHUNK_RECORDS	4096		/* records per spool fsync */
 #define IO_MOVE_CHUNK_BYTES	(8u * 1024 * 1024)
@@ -85,6 +86,9 @@ struct io {
 	uint32_t	 io_linger_us;
 	uint32_t	 io_connect_timeout_ms;
 	int		 io_policy;
+	int		 io_ack_level;	/* ALGAUDIT_ACK_* */
+	int		 io_leaves;	/* ask for leaf hashes */
+	size_t		 io_in_max;	/* largest server frame accepted */
 
 	pthread_t	 io_thread;
 	int		 io_started;
@@ -106,6 +110,7 @@ struct io {
 	int		 io_welcomed;
 	uint32_t	 io_max_frame;
 	uint64_t	 io_log_size;
+	uint64_t	 io_welcome_ckpt;	/* Welcome's checkpoint size */
 
 	uint8_t		*io_out;
 	size_t		 io_out_cap;
@@ -231,6 +236,11 @@ io_new(struct algaudit_client *c, const char *endpoint, const char *producer,
 	io->io_linger_us = opts->o_linger_us;
 	io->io_connect_timeout_ms = opts->o_connect_timeout_ms;
 	io->io_policy = opts->o_overflow;
+	io->io_ack_level = opts->o_ack_level;
+	io->io_leaves = opts->o_leaf_hashes;
+	/* An Ack with leaf hashes grows with the batch. */
+	io->io_in_max = IO_SERVER_FRAME_MAX + (io->io_leaves ?
+	    io->io_batch_max * IO_LEAF_HASH_LEN : 0);
 	io->io_max_frame = FRAME_MAX_DEFAULT;
 	if ((io->io_producer = strdup(producer)) == NULL ||
 	    (io->io_endpoint = strdup(endpoint)) == NULL)
@@ -252,8 +262,7 @@ io_new(struct algaudit_client *c, const char *endpoint, const char *producer,
 		    (io->io_port = strdup(colon + 1)) == NULL)
 			goto fail;
 	}
-	if ((io->io_in = malloc(IO_SERVER_FRAME_MAX + FRAME_HEADER_LEN)) ==
-	    NULL || (io->io_fifo = calloc(IO_MAX_INFLIGHT,
+	if ((io->io_in = malloc(io->io_in_max + FRAME_HEADER_LEN)) == NULL || (io->io_fifo = calloc(IO_MAX_INFLIGHT,
 	    sizeof(*io->io_fifo))) == NULL)
 		goto fail;
 	if ((io->io_wakefd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) == -1) {
@@ -389,7 +398,8 @@ io_fifo_pop(struct io *io)
  */
 static void
 io_finish_batch(struct io *io, const struct io_batch *b, int fate,
-    uint64_t stored, uint64_t first_index, uint64_t log_size)
+    uint64_t stored, uint64_t first_index, uint64_t log_size,
+    uint64_t ckpt_size, const uint8_t *leaves)
 {
 	struct client_resolution r;
 	int rc;
@@ -410,6 +420,8 @@ io_finish_batch(struct io *io, const struct io_batch *b, int fate,
 	r.cr_stored = stored;
 	r.cr_first_index = first_index;
 	r.cr_log_size = log_size;
+	r.cr_ckpt_size = ckpt_size;
+	r.cr_leaves = leaves;
 	client_resolve(io->io_c, &r);
 }
 
@@ -420,7 +432,8 @@ io_fifo_settle(struct io *io)
 	struct io_batch *b;
 
 	while (io->io_fifo_n > 0 && (b = io_fifo_first(io))->ib_local) {
-		io_finish_batch(io, b, CLIENT_REJECTED, 0, 0, io->io_log_size);
+		io_finish_batch(io, b, CLIENT_REJECTED, 0, 0, io->io_log_size,
+		    0, NULL);
 		io_fifo_pop(io);
 	}
 }
@@ -523,7 +536,7 @@ io_hello(struct io *io, uint64_t now)
 	}
 	io->io_out_off = 0;
 	io->io_out_len = wire_hello(io->io_out, io->io_out_cap,
-	    io->io_producer);
+	    io->io_producer, io->io_ack_level, io->io_leaves);
 	io->io_deadline = now + (uint64_t)io->io_connect_timeout_ms * 1000;
 	io_set_state(io, IO_HELLO);
 }
@@ -1053,6 +1066,7 @@ io_resolve_durable(struct io *io, uint64_t durable)
 	r.cr_nopos = r.cr_n < io->io_sp_old ? r.cr_n : io->io_sp_old;
 	io->io_sp_old -= r.cr_nopos;
 	r.cr_log_size = io->io_log_size;
+	r.cr_ckpt_size = io->io_welcome_ckpt;
 	client_resolve(io->io_c, &r);
 }
 
@@ -1080,6 +1094,17 @@ io_on_welcome(struct io *io, const Algaudit__V1__Welcome *w, uint64_t now)
 			io->io_max_frame = FRAME_MAX_LIMIT;
 	}
 	io->io_log_size = w->log_size;
+	io->io_welcome_ckpt = 0;
+	if (io->io_ack_level == ALGAUDIT_ACK_CHECKPOINTED) {
+		if (!w->has_checkpoint_size ||
+		    w->checkpoint_size < w->log_size) {
+			io_fail(io, now, ALGAUDIT_LOG_ERROR, "Welcome without a "
+			    "checkpoint covering the log at the checkpointed "
+			    "level (ALGAUDIT_EPROTO)");
+			return;
+		}
+		io->io_welcome_ckpt = w->checkpoint_size;
+	}
 	if (w->durable_seq > io->io_seq_floor)
 		io->io_seq_floor = w->durable_seq;
 	io->io_welcomed = 1;
@@ -1101,7 +1126,9 @@ static void
 io_on_ack(struct io *io, const Algaudit__V1__Ack *a, uint64_t now)
 {
 	struct io_batch *b;
-	char msg[160];
+	const uint8_t *leaves = NULL;
+	uint64_t stored, ckpt = 0;
+	char msg[200];
 
 	if (io->io_fifo_n == 0) {
 		io_fail(io, now, ALGAUDIT_LOG_ERROR, "Ack with no batch in "
@@ -1119,10 +1146,34 @@ io_on_ack(struct io *io, const Algaudit__V1__Ack *a, uint64_t now)
 		io_fail(io, now, ALGAUDIT_LOG_ERROR, msg);
 		return;
 	}
+	stored = a->has_stored ? a->stored : 0;
+	if (a->has_leaf_hashes) {
+		if (a->leaf_hashes.len != stored * IO_LEAF_HASH_LEN) {
+			snprintf(msg, sizeof(msg), "Ack with %zu bytes of leaf "
+			    "hashes for %llu stored records (ALGAUDIT_EPROTO)",
+			    a->leaf_hashes.len, (unsigned long long)stored);
+			io_fail(io, now, ALGAUDIT_LOG_ERROR, msg);
+			return;
+		}
+		leaves = a->leaf_hashes.data;
+	}
+	if (io->io_ack_level == ALGAUDIT_ACK_CHECKPOINTED) {
+		/* The checkpoint must cover every record of the batch. */
+		ckpt = a->has_checkpoint_size ? a->checkpoint_size : 0;
+		if (ckpt == 0 || (stored > 0 && ckpt < a->first_index +
+		    stored) || (a->has_log_size && ckpt < a->log_size)) {
+			snprintf(msg, sizeof(msg), "Ack at the checkpointed "
+			    "level with checkpoint size %llu, which does not "
+			    "cover the batch (ALGAUDIT_EPROTO)",
+			    (unsigned long long)ckpt);
+			io_fail(io, now, ALGAUDIT_LOG_ERROR, msg);
+			return;
+		}
+	}
 	if (a->has_log_size)
 		io->io_log_size = a->log_size;
-	io_finish_batch(io, b, CLIENT_ACKED, a->has_stored ? a->stored : 0,
-	    a->first_index, io->io_log_size);
+	io_finish_batch(io, b, CLIENT_ACKED, stored, a->first_index,
+	    io->io_log_size, ckpt, leaves);
 	io_fifo_pop(io);
 	io_fifo_settle(io);
 }
@@ -1151,7 +1202,7 @@ io_on_error(struct io *io, const Algaudit__V1__Error *e, uint64_t now)
 		    (unsigned long long)b->ib_last_seq,
 		    (unsigned long long)b->ib_n, text);
 		io_finish_batch(io, b, CLIENT_REJECTED, 0, 0,
-		    io->io_log_size);
+		    io->io_log_size, 0, NULL);
 		io_fifo_pop(io);
 		io_fifo_settle(io);
 		if (e->has_fatal && e->fatal)
@@ -1235,7 +1286,7 @@ io_read(struct io *io, uint64_t now)
 
 	for (;;) {
 		n = recv(io->io_fd, io->io_in + io->io_in_len,
-		    IO_SERVER_FRAME_MAX + FRAME_HEADER_LEN - io->io_in_len, 0);
+		    io->io_in_max + FRAME_HEADER_LEN - io->io_in_len, 0);
 		if (n == 0) {
 			io_fail(io, now, io->io_state == IO_FENCED ?
 			    ALGAUDIT_LOG_DEBUG : ALGAUDIT_LOG_WARNING,
@@ -1255,7 +1306,7 @@ io_read(struct io *io, uint64_t now)
 		io->io_in_len += (size_t)n;
 		off = 0;
 		while ((rc = frame_decode(io->io_in + off, io->io_in_len - off,
-		    IO_SERVER_FRAME_MAX, &need)) == FRAME_OK) {
+		    io->io_in_max, &need)) == FRAME_OK) {
 			io_on_frame(io, io->io_in + off + FRAME_HEADER_LEN,
 			    need - FRAME_HEADER_LEN, now);
 			if (io->io_fd == -1)

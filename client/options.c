@@ -31,6 +31,8 @@ options_defaults(struct algaudit_options *opts)
 	opts->o_spool_max = OPTIONS_SPOOL_MAX;
 	opts->o_close_timeout_ms = OPTIONS_CLOSE_TIMEOUT;
 	opts->o_connect_timeout_ms = OPTIONS_CONNECT_TIMEOUT;
+	opts->o_ack_level = ALGAUDIT_ACK_DURABLE;
+	opts->o_leaf_hashes = 0;
 }
 
 /* Copies src into dst (which holds nothing); returns 0 or ENOMEM. */
@@ -173,5 +175,25 @@ algaudit_options_set_log(struct algaudit_options *opts, algaudit_log_fn fn,
 		return ALGAUDIT_EINVAL;
 	opts->o_log_fn = fn;
 	opts->o_log_arg = arg;
+	return 0;
+}
+
+int
+algaudit_options_set_ack_level(struct algaudit_options *opts, int level)
+{
+	if (opts == NULL || (level != ALGAUDIT_ACK_DURABLE &&
+	    level != ALGAUDIT_ACK_CHECKPOINTED))
+		return ALGAUDIT_EINVAL;
+	opts->o_ack_level = level;
+	return 0;
+}
+
+int
+algaudit_options_set_receipts(struct algaudit_options *opts,
+    int leaf_hashes)
+{
+	if (opts == NULL)
+		return ALGAUDIT_EINVAL;
+	opts->o_leaf_hashes = leaf_hashes != 0;
 	return 0;
 }

@@ -89,11 +89,14 @@ wire_batch_close(uint8_t *buf, size_t len)
 }
 
 /*
- * Writes the Hello frame for producer into out (room bytes). Returns
+ * Writes the Hello frame for producer into out (room bytes), asking for
+ * acknowledgement level ack_level (ALGAUDIT_ACK_*; the durable default
+ * is left out) and, when leaves is set, for the leaf hashes. Returns
  * its length, or 0 if it does not fit.
  */
 size_t
-wire_hello(uint8_t *out, size_t room, const char *producer)
+wire_hello(uint8_t *out, size_t room, const char *producer, int ack_level,
+    int leaves)
 {
 	Algaudit__V1__ClientFrame cf = ALGAUDIT__V1__CLIENT_FRAME__INIT;
 	Algaudit__V1__Hello h = ALGAUDIT__V1__HELLO__INIT;
@@ -103,6 +106,14 @@ wire_hello(uint8_t *out, size_t room, const char *producer)
 	h.producer_id = (char *)(uintptr_t)producer;
 	h.client_version = (char *)(uintptr_t)"libalgaudit/"
 	    ALGAUDIT_VERSION_STRING;
+	if (ack_level == ALGAUDIT_ACK_CHECKPOINTED) {
+		h.has_ack_level = 1;
+		h.ack_level = ALGAUDIT__V1__ACK_LEVEL__ACK_LEVEL_CHECKPOINTED;
+	}
+	if (leaves) {
+		h.has_want_leaf_hashes = 1;
+		h.want_leaf_hashes = 1;
+	}
 	cf.msg_case = ALGAUDIT__V1__CLIENT_FRAME__MSG_HELLO;
 	cf.hello = &h;
 	if (frame_size(&cf.base) > room)

@@ -104,6 +104,14 @@ enum algaudit_overflow {
 	ALGAUDIT_OVERFLOW_DROP = 2	/**< drop, count, send a loss record */
 };
 
+/**
+ * When the daemon acknowledges records (algaudit_options_set_ack_level()).
+ */
+enum algaudit_ack_level {
+	ALGAUDIT_ACK_DURABLE = 0,	/**< once committed and fsync'd */
+	ALGAUDIT_ACK_CHECKPOINTED = 1	/**< once a signed checkpoint covers it */
+};
+
 /** Counters, read with algaudit_counter(). */
 enum algaudit_counter_id {
 	ALGAUDIT_COUNTER_QUEUED = 0,	/**< records accepted by log calls */
@@ -257,6 +265,32 @@ ALGAUDIT_API int algaudit_options_set_connect_timeout(
  */
 ALGAUDIT_API int algaudit_options_set_log(struct algaudit_options *opts,
     algaudit_log_fn fn, void *arg);
+
+/**
+ * Sets when the daemon acknowledges records (enum algaudit_ack_level).
+ * Default ALGAUDIT_ACK_DURABLE: once the transaction holding them is
+ * committed and fsync'd. ALGAUDIT_ACK_CHECKPOINTED: only once, in
+ * addition, a signed checkpoint of the log covers them, so that they
+ * can be proven included; this adds up to the daemon's checkpoint
+ * interval (default 500 ms) to every acknowledgement, algaudit_flush()
+ * and algaudit_log_sync() included, and the receipt of
+ * algaudit_log_sync() then carries the checkpoint's tree size. A daemon
+ * that signs no checkpoints (run with --tree off) refuses the level:
+ * the connection fails and the log callback says why.
+ * @return 0, or ALGAUDIT_EINVAL for an unknown level or a NULL opts.
+ */
+ALGAUDIT_API int algaudit_options_set_ack_level(struct algaudit_options *opts,
+    int level);
+
+/**
+ * Asks the daemon for the Merkle leaf hash of every record it stores
+ * (leaf_hashes non-zero), so that the receipts of algaudit_log_sync()
+ * carry it (algaudit_receipt_leaf_hash()). Costs 32 bytes per record in
+ * each acknowledgement. Default off.
+ * @return 0, or ALGAUDIT_EINVAL if opts is NULL.
+ */
+ALGAUDIT_API int algaudit_options_set_receipts(struct algaudit_options *opts,
+    int leaf_hashes);
 
 /** @} */
 
@@ -437,8 +471,10 @@ ALGAUDIT_API int algaudit_log(struct algaudit_client *client,
  * @param[in] timeout_ms how long to wait in all.
  * @param[out] receipt if not NULL, filled on success; allocate it with
  *     algaudit_receipt_new().
- * @return 0 (durable; the receipt has the seq, the log index unless the
- *     daemon had it already, and the log size), any error of
+ * @return 0 (durable, or checkpointed at ALGAUDIT_ACK_CHECKPOINTED; the
+ *     receipt has the seq, the log index and, if asked for, the leaf
+ *     hash unless the daemon had the record already, the log size and,
+ *     at the checkpointed level, the checkpoint size), any error of
  *     algaudit_log() (the drop policy does not apply), ALGAUDIT_ETIMEDOUT
  *     (not known to be durable yet; it stays queued and will be sent),
  *     ALGAUDIT_EREJECTED (the daemon refused it, or it exceeds the
@@ -499,6 +535,29 @@ ALGAUDIT_API int algaudit_receipt_index(const struct algaudit_receipt *r,
 
 /** @return the log size right after the commit that made it durable. */
 ALGAUDIT_API uint64_t algaudit_receipt_log_size(
+    const struct algaudit_receipt *r);
+
+/**
+ * Gets the record's Merkle leaf hash: SHA-256(0x00 || leaf bytes) of
+ * the entry the daemon stored (docs/FORMAT.md), the value an inclusion
+ * proof of the record's index starts from.
+ * @param[out] out 32 bytes; unchanged unless 0 is returned.
+ * @return 0; ALGAUDIT_ENOTFOUND when not known: the handle did not ask
+ *     for leaf hashes (algaudit_options_set_receipts()), or the daemon
+ *     had the record already (the receipt has no index either);
+ *     ALGAUDIT_EINVAL (r or out NULL).
+ */
+ALGAUDIT_API int algaudit_receipt_leaf_hash(const struct algaudit_receipt *r,
+    uint8_t out[32]);
+
+/**
+ * @return at ALGAUDIT_ACK_CHECKPOINTED, the tree size of a committed
+ *     signed checkpoint that covers the record (greater than its index;
+ *     `algaudit checkpoint --store DIR --size N` prints it and `algaudit
+ *     prove` proves the record against it); 0 at the durable level or
+ *     for a NULL r.
+ */
+ALGAUDIT_API uint64_t algaudit_receipt_checkpoint_size(
     const struct algaudit_receipt *r);
 
 /** @} */

@@ -9,7 +9,9 @@
  * daemon can show (a connection closed with batches in flight, part of
  * a batch committed, a refused batch, a fence, no acks at all). It keeps
  * every stored record so that a test can check that each logged record
- * arrived exactly once.
+ * arrived exactly once. It honours the Hello's acknowledgement level
+ * and leaf-hash request with made-up leaf hashes (fake_leaf()) and a
+ * checkpoint size equal to the log size, or, on request, breaks them.
  */
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -48,6 +50,11 @@ struct fake {
 	_Atomic int	 f_hold;		/* read but never ack */
 	uint32_t	 f_max_frame;		/* 0: the default */
 	int		 f_ack_delay_us;	/* a slow daemon */
+	int		 f_bad_leaves;		/* one leaf hash byte short */
+	int		 f_no_ckpt;		/* 1: Acks lack it, 2: Welcome */
+	/* what the last Hello asked for */
+	int		 f_hello_level;
+	int		 f_hello_leaves;
 	/* state */
 	uint64_t	 f_durable;
 	uint64_t	 f_log_size;
@@ -111,12 +118,26 @@ fake_read_all(struct fake *f, int fd, uint8_t *buf, size_t len)
 static void
 fake_send(int fd, Algaudit__V1__ServerFrame *sf)
 {
-	uint8_t buf[4096];
+	uint8_t *buf;
 	size_t n;
 
-	n = frame_encode(&sf->base, buf);
-	if (send(fd, buf, n, MSG_NOSIGNAL) != (ssize_t)n)
+	if ((buf = malloc(frame_size(&sf->base))) == NULL)
 		return;
+	n = frame_encode(&sf->base, buf);
+	/* A client that went away is what some tests want. */
+	(void)send(fd, buf, n, MSG_NOSIGNAL);
+	free(buf);
+}
+
+/* The fake's leaf hash of log index i: 0xa5 bytes, i in the first 8. */
+static void
+fake_leaf(uint64_t i, uint8_t *out)
+{
+	int k;
+
+	memset(out, 0xa5, 32);
+	for (k = 0; k < 8; k++)
+		out[k] = (uint8_t)(i >> (56 - 8 * k));
 }
 
 /* Sends an Error frame. */
@@ -161,11 +182,11 @@ fake_serve(struct fake *f, int fd)
 	Algaudit__V1__Ack a = ALGAUDIT__V1__ACK__INIT;
 	Algaudit__V1__ClientFrame *cf;
 	Algaudit__V1__Batch *b;
-	uint8_t hdr[4], *body;
+	uint8_t hdr[4], *body, *leaves = NULL;
 	uint32_t len;
 	uint64_t last_seq = 0, first_index, stored, dups;
 	size_t i;
-	int batch, keep;
+	int batch, keep, level = 0, want_leaves = 0;
 
 	for (;;) {
 		if (fake_read_all(f, fd, hdr, 4) == -1)
@@ -181,7 +202,16 @@ fake_serve(struct fake *f, int fd)
 		if (cf == NULL)
 			break;
 		if (cf->msg_case == ALGAUDIT__V1__CLIENT_FRAME__MSG_HELLO) {
+			level = cf->hello->has_ack_level ?
+			    (int)cf->hello->ack_level : 0;
+			want_leaves = cf->hello->has_want_leaf_hashes &&
+			    cf->hello->want_leaf_hashes;
 			pthread_mutex_lock(&f->f_lock);
+			f->f_hello_level = level;
+			f->f_hello_leaves = want_leaves;
+			w.has_checkpoint_size = level == 1 &&
+			    f->f_no_ckpt != 2;
+			w.checkpoint_size = f->f_log_size;
 			w.has_protocol_version = 1;
 			w.protocol_version = 1;
 			w.has_durable_seq = 1;
@@ -249,6 +279,19 @@ fake_serve(struct fake *f, int fd)
 		a.stored = (uint32_t)stored;
 		a.has_duplicates = 1;
 		a.duplicates = (uint32_t)dups;
+		a.has_checkpoint_size = level == 1 && f->f_no_ckpt != 1;
+		a.checkpoint_size = f->f_log_size;
+		a.has_leaf_hashes = want_leaves;
+		if (want_leaves) {
+			leaves = calloc(stored + 1, 32);
+			if (leaves == NULL)
+				abort();
+			for (i = 0; i < stored; i++)
+				fake_leaf(first_index + i, leaves + 32 * i);
+			a.leaf_hashes.data = leaves;
+			a.leaf_hashes.len = stored * 32 -
+			    (f->f_bad_leaves && stored > 0);
+		}
 		pthread_mutex_unlock(&f->f_lock);
 		algaudit__v1__client_frame__free_unpacked(cf, NULL);
 		while (atomic_load(&f->f_hold) && !atomic_load(&f->f_stop))
@@ -258,6 +301,8 @@ fake_serve(struct fake *f, int fd)
 		sf.msg_case = ALGAUDIT__V1__SERVER_FRAME__MSG_ACK;
 		sf.ack = &a;
 		fake_send(fd, &sf);
+		free(leaves);
+		leaves = NULL;
 	}
 	close(fd);
 }
@@ -500,6 +545,7 @@ START_TEST(test_log_sync_receipt)
 	struct algaudit_client *c;
 	struct algaudit_record *r;
 	struct algaudit_receipt *rc;
+	uint8_t leaf[32];
 	uint64_t idx;
 
 	fk = fake_new();
@@ -516,6 +562,19 @@ START_TEST(test_log_sync_receipt)
 	ck_assert_int_eq(algaudit_receipt_index(rc, &idx), 0);
 	ck_assert_uint_eq(idx, 101);
 	ck_assert_uint_eq(algaudit_receipt_log_size(rc), 102);
+	/* Durable level, no leaf hashes asked for. */
+	ck_assert_int_eq(algaudit_receipt_leaf_hash(rc, leaf),
+	    ALGAUDIT_ENOTFOUND);
+	ck_assert_uint_eq(algaudit_receipt_checkpoint_size(rc), 0);
+	ck_assert_int_eq(algaudit_receipt_leaf_hash(NULL, leaf),
+	    ALGAUDIT_EINVAL);
+	ck_assert_int_eq(algaudit_receipt_leaf_hash(rc, NULL),
+	    ALGAUDIT_EINVAL);
+	ck_assert_uint_eq(algaudit_receipt_checkpoint_size(NULL), 0);
+	pthread_mutex_lock(&fk->f_lock);
+	ck_assert_int_eq(fk->f_hello_level, 0);
+	ck_assert_int_eq(fk->f_hello_leaves, 0);
+	pthread_mutex_unlock(&fk->f_lock);
 	ck_assert_int_eq(algaudit_close(c), 0);
 	pthread_mutex_lock(&fk->f_lock);
 	ck_assert_uint_eq(fk->f_seqs[1], algaudit_receipt_seq(rc));
@@ -525,6 +584,130 @@ START_TEST(test_log_sync_receipt)
 	fake_stop(fk);
 	fake_free(fk);
 	algaudit_options_free(o);
+}
+END_TEST
+
+START_TEST(test_receipt_leaf_and_checkpoint)
+{
+	struct algaudit_options *o = test_options();
+	struct algaudit_client *c;
+	struct algaudit_record *r;
+	struct algaudit_receipt *rc;
+	uint8_t leaf[32], want[32];
+	uint64_t idx;
+	int i;
+
+	ck_assert_int_eq(algaudit_options_set_ack_level(o,
+	    ALGAUDIT_ACK_CHECKPOINTED), 0);
+	ck_assert_int_eq(algaudit_options_set_receipts(o, 1), 0);
+	fk = fake_new();
+	fk->f_log_size = 100;
+	fake_start(fk);
+	ck_assert_int_eq(algaudit_open(fake_endpoint(fk), "p1", o, &c), 0);
+	ck_assert_int_eq(algaudit_record_new(&r), 0);
+	ck_assert_int_eq(algaudit_receipt_new(&rc), 0);
+	for (i = 0; i < 3; i++) {
+		ck_assert_int_eq(log_one(c, r, i), 0);
+		ck_assert_int_eq(algaudit_log_sync(c, r, 5000, rc), 0);
+		ck_assert_int_eq(algaudit_receipt_index(rc, &idx), 0);
+		ck_assert_int_eq(algaudit_receipt_leaf_hash(rc, leaf), 0);
+		fake_leaf(idx, want);
+		ck_assert_mem_eq(leaf, want, 32);
+		ck_assert_uint_gt(algaudit_receipt_checkpoint_size(rc), idx);
+		ck_assert_uint_eq(algaudit_receipt_checkpoint_size(rc),
+		    algaudit_receipt_log_size(rc));
+	}
+	ck_assert_uint_eq(idx, 105);
+	pthread_mutex_lock(&fk->f_lock);
+	ck_assert_int_eq(fk->f_hello_level, 1);
+	ck_assert_int_eq(fk->f_hello_leaves, 1);
+	pthread_mutex_unlock(&fk->f_lock);
+	ck_assert_int_eq(algaudit_close(c), 0);
+	algaudit_receipt_free(rc);
+	algaudit_record_free(r);
+	fake_stop(fk);
+	fake_free(fk);
+	algaudit_options_free(o);
+}
+END_TEST
+
+/* A log callback that counts messages containing "EPROTO". */
+static void
+count_eproto(int level, const char *msg, void *arg)
+{
+	(void)level;
+	if (strstr(msg, "ALGAUDIT_EPROTO") != NULL)
+		atomic_fetch_add((_Atomic int *)arg, 1);
+}
+
+/*
+ * An Ack that breaks the promise of the Hello (leaf hashes of the wrong
+ * length, no checkpoint size at the checkpointed level) is a protocol
+ * error: the Ack resolves nothing and the connection is dropped. The
+ * next Welcome's durable mark then resolves the records, without an
+ * index or a leaf hash (the Welcome does not say them). A Welcome
+ * without a checkpoint size at the checkpointed level is refused too.
+ */
+START_TEST(test_receipt_bad_acks)
+{
+	struct algaudit_options *o;
+	struct algaudit_client *c;
+	struct algaudit_record *r;
+	struct algaudit_receipt *rc;
+	_Atomic int eproto;
+	uint8_t leaf[32];
+	uint64_t idx;
+	int round;
+
+	for (round = 0; round < 3; round++) {
+		o = test_options();
+		atomic_init(&eproto, 0);
+		ck_assert_int_eq(algaudit_options_set_log(o, count_eproto,
+		    &eproto), 0);
+		if (round == 0)
+			ck_assert_int_eq(algaudit_options_set_receipts(o, 1),
+			    0);
+		else
+			ck_assert_int_eq(algaudit_options_set_ack_level(o,
+			    ALGAUDIT_ACK_CHECKPOINTED), 0);
+		fk = fake_new();
+		fk->f_bad_leaves = round == 0;
+		fk->f_no_ckpt = round;
+		if (round == 2)
+			ck_assert_int_eq(algaudit_options_set_close_timeout(o,
+			    100), 0);
+		fake_start(fk);
+		ck_assert_int_eq(algaudit_open(fake_endpoint(fk), "p1", o, &c),
+		    0);
+		ck_assert_int_eq(algaudit_record_new(&r), 0);
+		ck_assert_int_eq(algaudit_receipt_new(&rc), 0);
+		ck_assert_int_eq(log_one(c, r, 0), 0);
+		if (round == 2) {
+			ck_assert_int_eq(algaudit_log_sync(c, r, 300, rc),
+			    ALGAUDIT_ETIMEDOUT);
+			ck_assert_int_gt(atomic_load(&eproto), 0);
+			ck_assert_int_eq(algaudit_close(c), ALGAUDIT_ETIMEDOUT);
+			goto next;
+		}
+		ck_assert_int_eq(algaudit_log_sync(c, r, 5000, rc), 0);
+		ck_assert_int_gt(atomic_load(&eproto), 0);
+		ck_assert_uint_ge(algaudit_counter(c,
+		    ALGAUDIT_COUNTER_RECONNECTS), 1);
+		ck_assert_int_eq(algaudit_receipt_index(rc, &idx),
+		    ALGAUDIT_ENOTFOUND);
+		ck_assert_int_eq(algaudit_receipt_leaf_hash(rc, leaf),
+		    ALGAUDIT_ENOTFOUND);
+		/* At the checkpointed level the Welcome's size covers it. */
+		ck_assert_uint_eq(algaudit_receipt_checkpoint_size(rc),
+		    round == 1 ? 2 : 0);
+		ck_assert_int_eq(algaudit_close(c), 0);
+next:
+		algaudit_receipt_free(rc);
+		algaudit_record_free(r);
+		fake_stop(fk);
+		fake_free(fk);
+		algaudit_options_free(o);
+	}
 }
 END_TEST
 
@@ -1013,6 +1196,8 @@ client_suite(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_log_flush_exactly_once);
 	tcase_add_test(tc, test_log_sync_receipt);
+	tcase_add_test(tc, test_receipt_leaf_and_checkpoint);
+	tcase_add_test(tc, test_receipt_bad_acks);
 	tcase_add_test(tc, test_log_invalid_record);
 	tcase_add_test(tc, test_open_bad_args);
 	suite_add_tcase(s, tc);

@@ -40,6 +40,8 @@ START_TEST(test_defaults)
 	ck_assert_uint_eq(o->o_close_timeout_ms, 5000);
 	ck_assert_uint_eq(o->o_connect_timeout_ms, 2000);
 	ck_assert_ptr_null(o->o_log_fn);
+	ck_assert_int_eq(o->o_ack_level, ALGAUDIT_ACK_DURABLE);
+	ck_assert_int_eq(o->o_leaf_hashes, 0);
 	ck_assert_int_eq(algaudit_options_new(NULL), ALGAUDIT_EINVAL);
 	algaudit_options_free(NULL);
 }
@@ -124,6 +126,30 @@ START_TEST(test_spool_and_copy)
 }
 END_TEST
 
+START_TEST(test_ack_level_and_receipts)
+{
+	ck_assert_int_eq(algaudit_options_set_ack_level(o, 2),
+	    ALGAUDIT_EINVAL);
+	ck_assert_int_eq(algaudit_options_set_ack_level(o, -1),
+	    ALGAUDIT_EINVAL);
+	ck_assert_int_eq(algaudit_options_set_ack_level(NULL,
+	    ALGAUDIT_ACK_DURABLE), ALGAUDIT_EINVAL);
+	ck_assert_int_eq(o->o_ack_level, ALGAUDIT_ACK_DURABLE);
+	ck_assert_int_eq(algaudit_options_set_ack_level(o,
+	    ALGAUDIT_ACK_CHECKPOINTED), 0);
+	ck_assert_int_eq(o->o_ack_level, ALGAUDIT_ACK_CHECKPOINTED);
+	ck_assert_int_eq(algaudit_options_set_ack_level(o,
+	    ALGAUDIT_ACK_DURABLE), 0);
+	ck_assert_int_eq(o->o_ack_level, ALGAUDIT_ACK_DURABLE);
+	ck_assert_int_eq(algaudit_options_set_receipts(NULL, 1),
+	    ALGAUDIT_EINVAL);
+	ck_assert_int_eq(algaudit_options_set_receipts(o, 42), 0);
+	ck_assert_int_eq(o->o_leaf_hashes, 1);
+	ck_assert_int_eq(algaudit_options_set_receipts(o, 0), 0);
+	ck_assert_int_eq(o->o_leaf_hashes, 0);
+}
+END_TEST
+
 static Suite *
 options_suite(void)
 {
@@ -135,6 +161,7 @@ options_suite(void)
 	tcase_add_test(tc, test_queue);
 	tcase_add_test(tc, test_batch_backoff_overflow);
 	tcase_add_test(tc, test_spool_and_copy);
+	tcase_add_test(tc, test_ack_level_and_receipts);
 	suite_add_tcase(s, tc);
 	return s;
 }

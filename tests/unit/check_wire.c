@@ -132,7 +132,8 @@ START_TEST(test_hello)
 	Algaudit__V1__ClientFrame *cf;
 	size_t n;
 
-	n = wire_hello(buf, sizeof(buf), "credit-api@host-7");
+	n = wire_hello(buf, sizeof(buf), "credit-api@host-7",
+	    ALGAUDIT_ACK_DURABLE, 0);
 	ck_assert_uint_gt(n, FRAME_HEADER_LEN);
 	ck_assert_uint_eq(frame_body_len(buf), n - FRAME_HEADER_LEN);
 	cf = algaudit__v1__client_frame__unpack(NULL, n - FRAME_HEADER_LEN,
@@ -143,8 +144,31 @@ START_TEST(test_hello)
 	ck_assert_str_eq(cf->hello->producer_id, "credit-api@host-7");
 	ck_assert_str_eq(cf->hello->client_version, "libalgaudit/"
 	    ALGAUDIT_VERSION_STRING);
+	/* The defaults are left out: an older daemon sees the same Hello. */
+	ck_assert_int_eq(cf->hello->has_ack_level, 0);
+	ck_assert_int_eq(cf->hello->has_want_leaf_hashes, 0);
 	algaudit__v1__client_frame__free_unpacked(cf, NULL);
-	ck_assert_uint_eq(wire_hello(buf, 8, "x"), 0);
+	ck_assert_uint_eq(wire_hello(buf, 8, "x", ALGAUDIT_ACK_DURABLE, 0), 0);
+}
+END_TEST
+
+START_TEST(test_hello_levels)
+{
+	uint8_t buf[512];
+	Algaudit__V1__ClientFrame *cf;
+	size_t n;
+
+	n = wire_hello(buf, sizeof(buf), "p", ALGAUDIT_ACK_CHECKPOINTED, 1);
+	ck_assert_uint_gt(n, FRAME_HEADER_LEN);
+	cf = algaudit__v1__client_frame__unpack(NULL, n - FRAME_HEADER_LEN,
+	    buf + FRAME_HEADER_LEN);
+	ck_assert_ptr_nonnull(cf);
+	ck_assert_int_eq(cf->hello->has_ack_level, 1);
+	ck_assert_int_eq(cf->hello->ack_level,
+	    ALGAUDIT__V1__ACK_LEVEL__ACK_LEVEL_CHECKPOINTED);
+	ck_assert_int_eq(cf->hello->has_want_leaf_hashes, 1);
+	ck_assert_int_eq(cf->hello->want_leaf_hashes, 1);
+	algaudit__v1__client_frame__free_unpacked(cf, NULL);
 }
 END_TEST
 
@@ -158,6 +182,7 @@ wire_suite(void)
 	tcase_add_test(tc, test_batch_decodes);
 	tcase_add_test(tc, test_batch_prefix_lengths);
 	tcase_add_test(tc, test_hello);
+	tcase_add_test(tc, test_hello_levels);
 	suite_add_tcase(s, tc);
 	return s;
 }
