@@ -1073,7 +1073,7 @@ fail:
 }
 
 /* Returns the digits that make every real of r read back exactly. */
-static int
+int
 json_record_precision(const Algaudit__V1__DecisionRecord *r)
 {
 	const Algaudit__V1__Explanation *e;

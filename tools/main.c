@@ -21,7 +21,14 @@ struct main_cmd {
 static const struct main_cmd main_cmds[] = {
 	{ "log", cmd_log, CMD_LOG_USAGE },
 	{ "query", cmd_query, CMD_QUERY_USAGE },
-	{ "stats", cmd_stats, CMD_STATS_USAGE }
+	{ "stats", cmd_stats, CMD_STATS_USAGE },
+	{ "keygen", cmd_key_gen, CMD_KEYGEN_USAGE },
+	{ "key", cmd_key, CMD_KEY_USAGE },
+	{ "checkpoint", cmd_checkpoint, CMD_CHECKPOINT_USAGE },
+	{ "prove", cmd_prove, CMD_PROVE_USAGE },
+	{ "verify", cmd_verify, CMD_VERIFY_USAGE },
+	{ "receipt", cmd_receipt, CMD_RECEIPT_USAGE },
+	{ "verify-receipt", cmd_receipt_verify, CMD_VERIFY_RECEIPT_USAGE }
 };
 #define MAIN_NCMDS	(sizeof(main_cmds) / sizeof(main_cmds[0]))
 

@@ -32,6 +32,14 @@
 			"[--to-index M] [--limit N] " \
 			"[--format table|jsonl|csv] [--utc]"
 #define CMD_STATS_USAGE	"stats --store DIR [--format table|json] [--utc]"
+#define CMD_KEYGEN_USAGE "keygen --store DIR [--origin NAME]"
+#define CMD_KEY_USAGE	"key --store DIR"
+#define CMD_CHECKPOINT_USAGE "checkpoint --store DIR [--size N | --list]"
+#define CMD_PROVE_USAGE	"prove --store DIR (--index I | --consistency OLD) " \
+			"[--size N]"
+#define CMD_VERIFY_USAGE "verify --store DIR [--key VERIFIERKEY] [--quiet]"
+#define CMD_RECEIPT_USAGE "receipt --store DIR --index I [--size N]"
+#define CMD_VERIFY_RECEIPT_USAGE "verify-receipt FILE --key VERIFIERKEY"
 
 /* cli.c: messages, usage errors and option values of the subcommands. */
 void	 cli_warnx(const char *, const char *, ...)
@@ -79,6 +87,7 @@ void	 output_table_free(struct output_table *);
 int	 json_record_parse(struct algaudit_record *, const char *, size_t,
 	    int64_t, char *, size_t);
 json_t	*json_record_from_entry(const Algaudit__V1__Entry *, char *, size_t);
+int	 json_record_precision(const Algaudit__V1__DecisionRecord *);
 int	 json_record_write(FILE *, const Algaudit__V1__Entry *, char *,
 	    size_t);
 
@@ -111,5 +120,85 @@ enum cmd_stats_format {
 
 int	 cmd_stats(int, char **);
 int	 cmd_stats_run(struct store *, int, int, FILE *);
+
+/* receipt.c: JSON forms of proofs and receipts, offline verification. */
+#define RECEIPT_FORMAT		"algaudit-receipt/v1"
+#define RECEIPT_TLOG_PROOF_HEADER "c2sp.org/tlog-proof@v1"
+
+enum receipt_error {
+	RECEIPT_EMALFORMED = -31500,	/* not a receipt or proof, bad field */
+	RECEIPT_ESIG,		/* a checkpoint does not verify with the key */
+	RECEIPT_EPROOF,		/* a proof does not lead to the signed root */
+	RECEIPT_EMISMATCH,	/* its parts disagree (index, size, units) */
+	RECEIPT_EMAX
+};
+
+enum receipt_kind {
+	RECEIPT_KIND_RECEIPT = 1,
+	RECEIPT_KIND_INCLUSION,
+	RECEIPT_KIND_CONSISTENCY
+};
+
+/* One disclosed unit of a receipt (views; the caller owns them). */
+struct receipt_unit {
+	const char	*ru_path;
+	const uint8_t	*ru_value;
+	size_t		 ru_valuelen;
+	const uint8_t	*ru_salt;	/* LEAF_SALT_LEN bytes */
+};
+
+/* What receipt_check() verified. */
+struct receipt_result {
+	int		 rr_kind;	/* enum receipt_kind */
+	uint64_t	 rr_index;	/* receipt, inclusion */
+	uint64_t	 rr_old_size;	/* consistency */
+	uint64_t	 rr_size;	/* the (newer) checkpoint's size */
+	uint8_t		 rr_leaf[32];	/* receipt, inclusion */
+	size_t		 rr_units;	/* receipt */
+	char		 rr_origin[256];
+};
+
+struct note_verifier;
+struct note_checkpoint;
+
+void	 receipt_hex(const uint8_t *, size_t, char *);
+int	 receipt_unhex(const char *, uint8_t *, size_t, size_t *);
+json_t	*receipt_inclusion_json(uint64_t, uint64_t, const uint8_t *,
+	    const uint8_t *, size_t, const char *, size_t);
+json_t	*receipt_consistency_json(uint64_t, uint64_t, const uint8_t *, size_t,
+	    const char *, size_t, const char *, size_t);
+char	*receipt_tlog_proof(uint64_t, const uint8_t *, size_t, const char *,
+	    size_t);
+int	 receipt_tlog_proof_parse(const char *, size_t, uint64_t *, uint8_t *,
+	    size_t *, const char **, size_t *, char *, size_t);
+json_t	*receipt_json(uint64_t, const uint8_t *, const struct receipt_unit *,
+	    size_t, json_t *, const uint8_t *, size_t, const char *);
+int	 receipt_check(const struct note_verifier *, json_t *,
+	    struct receipt_result *, char *, size_t);
+
+/* cmd_key.c */
+int	 cmd_key(int, char **);
+int	 cmd_key_gen(int, char **);
+
+/* cmd_checkpoint.c */
+int	 cmd_checkpoint(int, char **);
+
+/* cmd_prove.c */
+int	 cmd_prove(int, char **);
+
+/* cmd_verify.c */
+int	 cmd_verify(int, char **);
+
+/* cmd_receipt.c */
+int	 cmd_receipt(int, char **);
+int	 cmd_receipt_verify(int, char **);
+
+/* vlog.c: what the verifiable-log commands share. */
+int	 vlog_checkpoint_at(struct store_view *, const char *, uint64_t, int,
+	    const char **, size_t *, uint64_t *);
+int	 vlog_read_key(const char *, const char *, char *, size_t);
+const char *vlog_strerror(int);
+int	 vlog_checkpoint_body(const char *, const char *, size_t,
+	    struct note_checkpoint *);
 
 #endif /* ALGAUDIT_TOOLS_H */
