@@ -20,6 +20,14 @@
 // (go_note.txt) and writes the proofs it computed (go_proofs.txt) for
 // gen_vectors to check in turn. Exit status 0 only if everything holds.
 //
+// With "cli VKEY FILE..." it instead checks what the algaudit command
+// printed from a real store (tests/integration/t_verify.sh): *.note is
+// a checkpoint from `algaudit checkpoint` (note.Open), *.json a proof
+// from `algaudit prove` (tlog.CheckRecord or tlog.CheckTree against the
+// signed roots) or a receipt from `algaudit receipt` (its C2SP
+// tlog-proof, the leaf recomputed from the disclosed units). Exit 0 only
+// if every file verifies, 1 if one does not.
+//
 // Build (no network, no modules): GO111MODULE=off
 // GOPATH=/usr/share/gocode go build -o verify_go verify.go
 package main
@@ -31,6 +39,7 @@ import (
 	"encoding/base64"
 	"encoding/binary"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -204,7 +213,176 @@ func leafFromUnits(index uint64, units []unit) []byte {
 	return b.Bytes()
 }
 
+// cliOpen reads a signed checkpoint note and opens it with v.
+func cliOpen(v note.Verifier, msg string) (checkpoint, error) {
+	n, err := note.Open([]byte(msg), note.VerifierList(v))
+	if err != nil {
+		return checkpoint{}, err
+	}
+	return parseCheckpoint(n.Text)
+}
+
+// cliHashes decodes a JSON array of hex hashes.
+func cliHashes(x interface{}) ([]tlog.Hash, error) {
+	a, ok := x.([]interface{})
+	if !ok {
+		return nil, fmt.Errorf("proof: not an array")
+	}
+	var p []tlog.Hash
+	for _, e := range a {
+		s, _ := e.(string)
+		b, err := hex.DecodeString(s)
+		if err != nil || len(b) != tlog.HashSize {
+			return nil, fmt.Errorf("proof: bad hash %q", s)
+		}
+		var h tlog.Hash
+		copy(h[:], b)
+		p = append(p, h)
+	}
+	return p, nil
+}
+
+// cliInt reads a JSON number as int64.
+func cliInt(m map[string]interface{}, k string) (int64, error) {
+	n, ok := m[k].(json.Number)
+	if !ok {
+		return 0, fmt.Errorf("%s: not a number", k)
+	}
+	return n.Int64()
+}
+
+// cliReceipt checks a receipt: C2SP tlog-proof, units, leaf hash.
+func cliReceipt(v note.Verifier, m map[string]interface{}) error {
+	tp, _ := m["tlog_proof"].(string)
+	lines := strings.SplitAfter(tp, "\n")
+	if len(lines) < 3 || lines[0] != "c2sp.org/tlog-proof@v1\n" {
+		return fmt.Errorf("tlog_proof: bad header")
+	}
+	i := 1
+	if strings.HasPrefix(lines[i], "extra ") {
+		i++
+	}
+	if !strings.HasPrefix(lines[i], "index ") {
+		return fmt.Errorf("tlog_proof: no index line")
+	}
+	index, err := strconv.ParseInt(strings.TrimSpace(lines[i][6:]), 10, 64)
+	if err != nil {
+		return err
+	}
+	var proof []tlog.Hash
+	for i++; i < len(lines) && lines[i] != "\n"; i++ {
+		h, err := tlog.ParseHash(strings.TrimSpace(lines[i]))
+		if err != nil {
+			return fmt.Errorf("tlog_proof: %v", err)
+		}
+		proof = append(proof, h)
+	}
+	if i >= len(lines) {
+		return fmt.Errorf("tlog_proof: no checkpoint")
+	}
+	cp, err := cliOpen(v, strings.Join(lines[i+1:], ""))
+	if err != nil {
+		return err
+	}
+	us, _ := m["units"].([]interface{})
+	var units []unit
+	for _, x := range us {
+		o, _ := x.(map[string]interface{})
+		path, _ := o["path"].(string)
+		vs, _ := o["value"].(string)
+		ss, _ := o["salt"].(string)
+		val, err1 := hex.DecodeString(vs)
+		salt, err2 := hex.DecodeString(ss)
+		if err1 != nil || err2 != nil || len(salt) != 16 {
+			return fmt.Errorf("unit %q: bad value or salt", path)
+		}
+		units = append(units, unit{path: path, disclosed: true,
+			salt: salt, value: val})
+	}
+	lh := tlog.RecordHash(leafFromUnits(uint64(index), units))
+	if s, _ := m["leaf_hash"].(string); s != hex.EncodeToString(lh[:]) {
+		return fmt.Errorf("units give leaf %x, receipt says %s", lh, s)
+	}
+	return tlog.CheckRecord(proof, cp.tree.N, cp.tree.Hash, index, lh)
+}
+
+// cliFile checks one file of the algaudit command's output.
+func cliFile(v note.Verifier, name string) error {
+	b, err := os.ReadFile(name)
+	if err != nil {
+		return err
+	}
+	if strings.HasSuffix(name, ".note") {
+		_, err := cliOpen(v, string(b))
+		return err
+	}
+	var m map[string]interface{}
+	d := json.NewDecoder(bytes.NewReader(b))
+	d.UseNumber()
+	if err := d.Decode(&m); err != nil {
+		return err
+	}
+	if _, ok := m["format"]; ok {
+		return cliReceipt(v, m)
+	}
+	proof, err := cliHashes(m["proof"])
+	if err != nil {
+		return err
+	}
+	ck, _ := m["checkpoint"].(string)
+	cp, err := cliOpen(v, ck)
+	if err != nil {
+		return err
+	}
+	if _, ok := m["old_size"]; ok {
+		ock, _ := m["old_checkpoint"].(string)
+		ocp, err := cliOpen(v, ock)
+		if err != nil {
+			return err
+		}
+		return tlog.CheckTree(proof, cp.tree.N, cp.tree.Hash,
+			ocp.tree.N, ocp.tree.Hash)
+	}
+	index, err := cliInt(m, "index")
+	if err != nil {
+		return err
+	}
+	lh, _ := m["leaf_hash"].(string)
+	return tlog.CheckRecord(proof, cp.tree.N, cp.tree.Hash, index,
+		hexHash(lh))
+}
+
+// cliMain: verify_go cli VKEY FILE...
+func cliMain(args []string) {
+	if len(args) < 2 {
+		fmt.Fprintln(os.Stderr, "usage: verify_go cli VKEY FILE...")
+		os.Exit(2)
+	}
+	v, err := note.NewVerifier(strings.TrimSpace(args[0]))
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "verify_go: verifier key: %v\n", err)
+		os.Exit(2)
+	}
+	bad := 0
+	for _, f := range args[1:] {
+		if err := cliFile(v, f); err != nil {
+			fmt.Fprintf(os.Stderr, "verify_go: %s: FAIL: %v\n", f,
+				err)
+			bad++
+		} else {
+			fmt.Printf("verify_go: %s: OK\n", f)
+		}
+	}
+	if bad > 0 {
+		os.Exit(1)
+	}
+}
+
 func main() {
+	if len(os.Args) >= 2 && os.Args[1] == "cli" {
+		cliMain(os.Args[2:])
+		return
+	}
 	if len(os.Args) != 2 {
 		fmt.Fprintln(os.Stderr, "usage: verify_go DIR")
 		os.Exit(2)
