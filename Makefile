@@ -37,7 +37,7 @@ CFLAGS	 = -std=c11 $(OPT) $(WARN) $(SAN) -fPIC -fvisibility=hidden \
 LDFLAGS	+= $(SAN) -pthread
 
 LIBS_PROTO  = -lprotobuf-c
-LIBS_STORE  = -llmdb
+LIBS_STORE  = -llmdb -lcrypto
 LIBS_CLIENT = -lcrypto
 LIBS_DAEMON = -levent_pthreads -levent
 LIBS_TOOLS  = -ljansson

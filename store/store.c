@@ -1,15 +1,23 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * store.c: the audit store's LMDB environment, its three databases
- * (entries, producers, meta), the one write transaction, read-only
- * snapshots for readers in any thread or process, and the map that grows
- * under the writer without readers noticing.
+ * store.c: the audit store's LMDB environment, its databases (entries,
+ * producers, meta, and the verifiable log's tiles and checkpoints), the
+ * one write transaction, read-only snapshots (iterators, views) for
+ * readers in any thread or process, and the map that grows under the
+ * writer without readers noticing.
  *
  * This is the only file that talks to LMDB about the environment; it
  * maps every MDB_* code to a STORE_E* code and never prints. It treats
  * entry values as opaque bytes: it never decodes protobuf. It never
  * turns off LMDB's fsyncs (no MDB_NOSYNC, MDB_NOMETASYNC, MDB_WRITEMAP):
  * a commit that returns 0 is on disk. docs/FORMAT.md is the layout.
+ *
+ * The Merkle tree is merkle.c's: this file only gives it tile storage
+ * (struct merkle_io callbacks on the `tiles` database, in the write
+ * transaction or in a view's read transaction) and keeps the tree size
+ * in `meta`, so that entries, tiles, tree size and checkpoints always
+ * change in one transaction. It holds the leaf master secret's key
+ * (leaf.c) but computes no leaf: the writer hands in leaf hashes.
  *
  * Remapping (growing the map, or adopting the map a writer in another
  * process grew) unmaps the memory that every read transaction of this
@@ -33,6 +41,11 @@
 
 #include <lmdb.h>
 
+#include <openssl/crypto.h>
+
+#include "leaf.h"
+#include "merkle.h"
+#include "note.h"
 #include "record.h"
 #include "store.h"
 
@@ -41,12 +54,17 @@
 #define STORE_PRODUCER_LEN	32	/* bytes of a producers value */
 #define STORE_REMAP_TRIES	16
 #define STORE_DATA_FILE		"data.mdb"
+#define STORE_CKPT_KEY_LEN	8	/* u64 BE tree size */
 
 struct store {
 	MDB_env		*s_env;
 	MDB_dbi		 s_entries;
 	MDB_dbi		 s_producers;
 	MDB_dbi		 s_meta;
+	MDB_dbi		 s_tiles;
+	MDB_dbi		 s_ckpts;	/* checkpoints */
+	int		 s_tree_dbs;	/* tiles and checkpoints exist */
+	struct leaf_key	*s_leafkey;	/* NULL: store without a secret */
 	int		 s_flags;	/* STORE_RDONLY, STORE_CREATE */
 	char		*s_path;	/* the directory */
 	char		*s_data;	/* the directory's data.mdb */
@@ -57,6 +75,8 @@ struct store {
 	MDB_txn		*s_txn;		/* the write transaction, or NULL */
 	uint64_t	 s_next;	/* next index, uncommitted included */
 	uint64_t	 s_txn_next;	/* s_next when s_txn began */
+	uint64_t	 s_tree;	/* tree size, uncommitted included */
+	uint64_t	 s_txn_tree;	/* s_tree when s_txn began */
 	unsigned long	 s_fault_n;	/* commits until the fault; 0: off */
 	int		 s_fault_err;
 
@@ -76,9 +96,26 @@ struct store_iter {
 	int		 it_started;
 };
 
+/* Tile storage in one transaction: the mi_arg of the store's merkle_io. */
+struct store_tio {
+	struct store	*t_store;
+	MDB_txn		*t_txn;
+};
+
+/* A reader's snapshot of entries, tiles and checkpoints. */
+struct store_view {
+	struct store	*v_store;
+	MDB_txn		*v_txn;
+	uint64_t	 v_size;	/* entries: last index + 1 */
+	uint64_t	 v_tree;	/* meta tree_size */
+	struct store_tio v_tio;
+	struct merkle_io v_io;
+};
+
 /* Names and explanations of the STORE_E* codes, in enum order. */
 static const char *const store_errstr[] = {
-	"STORE_EFORMAT: not an algaudit store, or a newer format",
+	"STORE_EFORMAT: not an algaudit store, a newer format, or a store "
+	    "written by a pre-release without a Merkle tree (re-ingest)",
 	"STORE_ECORRUPT: a stored value does not decode as documented",
 	"STORE_EMAPFULL: map full, grown; retry the transaction",
 	"STORE_EFULL: no space left on the device, or the map is at its "
@@ -93,6 +130,9 @@ static const char *const store_errstr[] = {
 	"STORE_ELOCKED: another process has this store open for writing",
 	"STORE_EBUSY: the store outgrew this process's map while a read "
 	    "transaction was open; close it and retry",
+	"STORE_ETREE: the leaf hashes given do not cover exactly the "
+	    "entries appended since the tree was last extended (the "
+	    "transaction was aborted), or the tree size is out of range",
 };
 
 /* Writes v as 8 bytes, big-endian. */
@@ -382,6 +422,7 @@ store_txn_fail(struct store *s, int rc, int ended)
 		mdb_txn_abort(s->s_txn);
 	s->s_txn = NULL;
 	s->s_next = s->s_txn_next;
+	s->s_tree = s->s_txn_tree;
 	rc = store_mdb_err(s, rc);
 	if (rc != STORE_EMAPFULL)
 		return rc;
@@ -588,6 +629,125 @@ store_open_dbs(struct store *s, MDB_txn *txn, int may_create,
 	return store_mdb_err(s, rc);
 }
 
+/* Reads meta tree_size from txn into *size; absent is 0. */
+static int
+store_tree_size_get(struct store *s, MDB_txn *txn, uint64_t *size)
+{
+	MDB_val v;
+	int rc;
+
+	*size = 0;
+	if ((rc = store_meta_get(s, txn, "tree_size", &v)) != 0)
+		return rc == STORE_ENOTFOUND ? 0 : rc;
+	if (v.mv_size != 8)
+		return STORE_ECORRUPT;
+	*size = store_get64(v.mv_data);
+	return 0;
+}
+
+/* Puts meta tree_size in txn; returns an LMDB code. */
+static int
+store_tree_size_put(struct store *s, MDB_txn *txn, uint64_t size)
+{
+	unsigned char b[8];
+
+	store_put64(b, size);
+	return store_meta_put(s, txn, "tree_size", b, sizeof(b));
+}
+
+/*
+ * Writes the verifiable log's meta keys of a store that has no entries
+ * and no secret yet (a new one, or one from a pre-release): a fresh
+ * leaf master secret, the leaf format and tree size 0. Copies the
+ * secret to secret.
+ */
+static int
+store_tree_init(struct store *s, MDB_txn *txn, uint8_t *secret)
+{
+	unsigned char fmt[4];
+	int rc;
+
+	if ((rc = leaf_secret_generate(secret)) != 0)
+		return EIO;	/* the system's random source failed */
+	store_put32(fmt, LEAF_FORMAT_VERSION);
+	if ((rc = store_meta_put(s, txn, "leaf_secret", secret,
+	    LEAF_SECRET_LEN)) != 0 ||
+	    (rc = store_meta_put(s, txn, "leaf_format", fmt,
+	    sizeof(fmt))) != 0 ||
+	    (rc = store_tree_size_put(s, txn, 0)) != 0)
+		return store_mdb_err(s, rc);
+	return 0;
+}
+
+/*
+ * Opens the tiles and checkpoints databases in txn and loads the leaf
+ * master secret into s_leafkey and the tree size into s_tree; entries
+ * is the log size. A writer creates what a store without entries
+ * lacks. A store with entries but no secret was written by a
+ * pre-release that kept no tree: STORE_EFORMAT for everybody. A reader
+ * of an empty store without a secret gets no key and no tree.
+ */
+static int
+store_tree_open(struct store *s, MDB_txn *txn, int writer, uint64_t entries)
+{
+	uint8_t secret[LEAF_SECRET_LEN];
+	MDB_val v;
+	uint32_t fmt;
+	int rc;
+
+	rc = mdb_dbi_open(txn, "tiles", writer ? MDB_CREATE : 0,
+	    &s->s_tiles);
+	if (rc == 0)
+		rc = mdb_dbi_open(txn, "checkpoints", writer ? MDB_CREATE : 0,
+		    &s->s_ckpts);
+	if (rc == MDB_NOTFOUND && !writer)
+		return entries > 0 ? STORE_EFORMAT : 0;
+	if (rc == MDB_INCOMPATIBLE)
+		return STORE_EFORMAT;
+	if (rc != 0)
+		return store_mdb_err(s, rc);
+	s->s_tree_dbs = 1;
+
+	rc = store_meta_get(s, txn, "leaf_secret", &v);
+	if (rc == STORE_ENOTFOUND) {
+		if (entries > 0)
+			return STORE_EFORMAT;
+		if (!writer)
+			return 0;
+		if ((rc = store_tree_init(s, txn, secret)) != 0)
+			goto out;
+	} else if (rc != 0)
+		return rc;
+	else if (v.mv_size != LEAF_SECRET_LEN)
+		return STORE_ECORRUPT;
+	else {
+		memcpy(secret, v.mv_data, LEAF_SECRET_LEN);
+		if ((rc = store_meta_get(s, txn, "leaf_format", &v)) != 0) {
+			rc = rc == STORE_ENOTFOUND ? STORE_ECORRUPT : rc;
+			goto out;
+		}
+		if (v.mv_size != 4 || (fmt = store_get32(v.mv_data)) == 0) {
+			rc = STORE_ECORRUPT;
+			goto out;
+		}
+		if (fmt > LEAF_FORMAT_VERSION) {
+			rc = STORE_EFORMAT;
+			goto out;
+		}
+	}
+	if ((rc = store_tree_size_get(s, txn, &s->s_tree)) != 0)
+		goto out;
+	/* Entries are never removed: a longer tree is a truncated log. */
+	if (writer && s->s_tree > entries) {
+		rc = STORE_ECORRUPT;
+		goto out;
+	}
+	rc = leaf_key_new(&s->s_leafkey, secret);
+out:
+	OPENSSL_cleanse(secret, sizeof(secret));
+	return rc;
+}
+
 /*
  * Chooses a writer's map: STORE_MAP_INITIAL (or the testing override)
  * for a new store, grown by the usual steps until it holds the file.
@@ -687,6 +847,8 @@ store_open_env(struct store *s, const char *origin)
 		rc = store_open_dbs(s, txn, 0, NULL);
 		if (rc == 0)
 			rc = store_last_index(s, txn, &s->s_next);
+		if (rc == 0)
+			rc = store_tree_open(s, txn, 0, s->s_next);
 		/* Committing a read transaction keeps its DBI handles. */
 		if (rc == 0 && (rc = mdb_txn_commit(txn)) != 0)
 			rc = store_mdb_err(s, rc);
@@ -704,6 +866,8 @@ store_open_env(struct store *s, const char *origin)
 	rc = store_open_dbs(s, txn, (s->s_flags & STORE_CREATE) != 0, origin);
 	if (rc == 0)
 		rc = store_last_index(s, txn, &s->s_next);
+	if (rc == 0)
+		rc = store_tree_open(s, txn, 1, s->s_next);
 	if (rc != 0) {
 		mdb_txn_abort(txn);
 		return rc;
@@ -771,6 +935,7 @@ store_close(struct store *s)
 		store_abort(s);
 	if (s->s_env != NULL)
 		mdb_env_close(s->s_env);
+	leaf_key_free(s->s_leafkey);
 	pthread_cond_destroy(&s->s_cond);
 	pthread_mutex_destroy(&s->s_lock);
 	free(s->s_data);
@@ -795,6 +960,9 @@ store_strerror(int code)
 		return strerror(code);
 	if (code >= STORE_EFORMAT && code < STORE_EMAX)
 		return store_errstr[code - STORE_EFORMAT];
+	/* What merkle_* on a view's tiles returns besides STORE_E*. */
+	if (code >= MERKLE_ERANGE && code < MERKLE_EMAX)
+		return merkle_strerror(code);
 	return "unknown store error";
 }
 
@@ -829,6 +997,7 @@ store_begin(struct store *s)
 		return store_mdb_err(s, rc);
 	}
 	s->s_txn_next = s->s_next;
+	s->s_txn_tree = s->s_tree;
 	return 0;
 }
 
@@ -936,7 +1105,7 @@ store_commit(struct store *s)
 	return 0;
 }
 
-/* Aborts the write transaction and restores the next index. */
+/* Aborts the write transaction; restores the next index and tree size. */
 void
 store_abort(struct store *s)
 {
@@ -945,6 +1114,7 @@ store_abort(struct store *s)
 	mdb_txn_abort(s->s_txn);
 	s->s_txn = NULL;
 	s->s_next = s->s_txn_next;
+	s->s_tree = s->s_txn_tree;
 }
 
 /* Arms the fault hook: the n-th next commit fails with err. */
@@ -1149,4 +1319,338 @@ store_iter_close(struct store_iter *it)
 		mdb_cursor_close(it->it_cur);
 	store_rd_end(it->it_store, it->it_txn);
 	free(it);
+}
+
+/*
+ * The verifiable log: tile storage for merkle.c, the writer's tree and
+ * checkpoint calls, and the readers' views.
+ */
+
+/* mi_get: copies tile (level, index) of the transaction, if any. */
+static int
+store_tile_get(void *arg, int level, uint64_t index, uint8_t *hashes,
+    size_t *count)
+{
+	struct store_tio *t = arg;
+	struct store *s = t->t_store;
+	uint8_t kb[MERKLE_TILE_KEY_LEN];
+	MDB_val k, v;
+	int rc;
+
+	*count = 0;
+	if (!s->s_tree_dbs)
+		return 0;
+	merkle_tile_key(level, index, kb);
+	k.mv_size = sizeof(kb);
+	k.mv_data = kb;
+	if ((rc = mdb_get(t->t_txn, s->s_tiles, &k, &v)) == MDB_NOTFOUND)
+		return 0;
+	if (rc != 0)
+		return store_mdb_err(s, rc);
+	if (v.mv_size == 0 || v.mv_size % MERKLE_HASH_LEN != 0 ||
+	    v.mv_size > MERKLE_TILE_BYTES)
+		return STORE_ECORRUPT;
+	memcpy(hashes, v.mv_data, v.mv_size);
+	*count = v.mv_size / MERKLE_HASH_LEN;
+	return 0;
+}
+
+/* mi_put: replaces tile (level, index) in the write transaction. */
+static int
+store_tile_put(void *arg, int level, uint64_t index, const uint8_t *hashes,
+    size_t count)
+{
+	struct store_tio *t = arg;
+	uint8_t kb[MERKLE_TILE_KEY_LEN];
+	MDB_val k, v;
+
+	merkle_tile_key(level, index, kb);
+	k.mv_size = sizeof(kb);
+	k.mv_data = kb;
+	v.mv_size = count * MERKLE_HASH_LEN;
+	v.mv_data = (void *)(uintptr_t)hashes;
+	return store_mdb_err(t->t_store, mdb_put(t->t_txn, t->t_store->s_tiles,
+	    &k, &v, 0));
+}
+
+/* Maps what a merkle_* call on the store's tiles returned. */
+static int
+store_merkle_err(int rc)
+{
+	switch (rc) {
+	case MERKLE_ECORRUPT:
+		return STORE_ECORRUPT;
+	case MERKLE_ERANGE:
+		return STORE_ETREE;
+	default:
+		return rc;
+	}
+}
+
+/* Appends the leaf hashes of the entries appended since the last call. */
+int
+store_tree_append(struct store *s, const uint8_t *hashes, size_t n)
+{
+	struct store_tio tio;
+	struct merkle_io io;
+	int rc;
+
+	if (s->s_txn == NULL)
+		return STORE_ETXN;
+	if (n > 0 && hashes == NULL)
+		return EINVAL;
+	/* A writer bug: never commit entries the tree does not cover. */
+	if (s->s_tree > s->s_next || n != s->s_next - s->s_tree)
+		return store_txn_fail(s, STORE_ETREE, 0);
+	if (n == 0)
+		return 0;
+	tio.t_store = s;
+	tio.t_txn = s->s_txn;
+	io.mi_get = store_tile_get;
+	io.mi_put = store_tile_put;
+	io.mi_arg = &tio;
+	if ((rc = merkle_append(&io, s->s_tree, hashes, n)) != 0)
+		return store_txn_fail(s, store_merkle_err(rc), 0);
+	if ((rc = store_tree_size_put(s, s->s_txn, s->s_tree + n)) != 0)
+		return store_txn_fail(s, rc, 0);
+	s->s_tree += n;
+	return 0;
+}
+
+/* The root of the tree's first size leaves, in the write transaction. */
+int
+store_tree_root_txn(struct store *s, uint64_t size, uint8_t *root)
+{
+	struct store_tio tio;
+	struct merkle_io io;
+	int rc;
+
+	if (s->s_txn == NULL)
+		return STORE_ETXN;
+	if (root == NULL || size > s->s_tree)
+		return EINVAL;
+	tio.t_store = s;
+	tio.t_txn = s->s_txn;
+	io.mi_get = store_tile_get;
+	io.mi_put = NULL;
+	io.mi_arg = &tio;
+	if ((rc = merkle_root(&io, size, root)) == 0 || rc == ENOMEM)
+		return rc;
+	return store_txn_fail(s, store_merkle_err(rc), 0);
+}
+
+/*
+ * Checks that note (len bytes) is a signed note whose checkpoint body
+ * states tree size size. The signature is the verifier's business.
+ */
+static int
+store_checkpoint_check(uint64_t size, const char *note, size_t len)
+{
+	struct note_checkpoint nc;
+	size_t i;
+
+	/* The body ends at the first blank line (its lines are not empty). */
+	for (i = 1; i < len; i++)
+		if (note[i] == '\n' && note[i - 1] == '\n')
+			break;
+	if (i >= len)
+		return EINVAL;
+	if (note_checkpoint_parse(note, i, &nc, NULL, 0) != 0 ||
+	    nc.nc_size != size)
+		return EINVAL;
+	return 0;
+}
+
+/* Stores a signed checkpoint of tree size size in the write transaction. */
+int
+store_checkpoint_put(struct store *s, uint64_t size, const char *note,
+    size_t len)
+{
+	unsigned char kb[STORE_CKPT_KEY_LEN];
+	MDB_val k, v;
+	int rc;
+
+	if (s->s_txn == NULL)
+		return STORE_ETXN;
+	if (note == NULL || len == 0 || len > NOTE_MSG_MAX ||
+	    size > s->s_tree || store_checkpoint_check(size, note, len) != 0)
+		return EINVAL;
+	store_put64(kb, size);
+	k.mv_size = sizeof(kb);
+	k.mv_data = kb;
+	v.mv_size = len;
+	v.mv_data = (void *)(uintptr_t)note;
+	rc = mdb_put(s->s_txn, s->s_ckpts, &k, &v, MDB_NOOVERWRITE);
+	if (rc == MDB_KEYEXIST) {
+		/* v is the stored note: a published checkpoint stays. */
+		if (v.mv_size == len && memcmp(v.mv_data, note, len) == 0)
+			return 0;
+		return EEXIST;
+	}
+	if (rc != 0)
+		return store_txn_fail(s, rc, 0);
+	return 0;
+}
+
+/* The key of the store's leaf master secret, or NULL. */
+const struct leaf_key *
+store_leaf_key(const struct store *s)
+{
+	return s->s_leafkey;
+}
+
+/* The tree size, uncommitted leaves included (writer). */
+uint64_t
+store_tree_size(const struct store *s)
+{
+	return s->s_tree;
+}
+
+/* Opens a view: one read transaction over entries, tiles, checkpoints. */
+int
+store_view_begin(struct store *s, struct store_view **vp)
+{
+	struct store_view *v;
+	int rc;
+
+	*vp = NULL;
+	if ((v = calloc(1, sizeof(*v))) == NULL)
+		return ENOMEM;
+	v->v_store = s;
+	if ((rc = store_rd_begin(s, &v->v_txn)) != 0) {
+		free(v);
+		return rc;
+	}
+	if ((rc = store_last_index(s, v->v_txn, &v->v_size)) != 0 ||
+	    (rc = store_tree_size_get(s, v->v_txn, &v->v_tree)) != 0) {
+		store_view_end(v);
+		return rc;
+	}
+	v->v_tio.t_store = s;
+	v->v_tio.t_txn = v->v_txn;
+	v->v_io.mi_get = store_tile_get;
+	v->v_io.mi_put = NULL;
+	v->v_io.mi_arg = &v->v_tio;
+	*vp = v;
+	return 0;
+}
+
+/* Ends the view's read transaction and frees it. */
+void
+store_view_end(struct store_view *v)
+{
+	if (v == NULL)
+		return;
+	store_rd_end(v->v_store, v->v_txn);
+	free(v);
+}
+
+/* The log size in the view's snapshot. */
+uint64_t
+store_view_size(const struct store_view *v)
+{
+	return v->v_size;
+}
+
+/* The tree size (meta tree_size) in the view's snapshot. */
+uint64_t
+store_view_tree_size(const struct store_view *v)
+{
+	return v->v_tree;
+}
+
+/* Read-only tile storage of the view's snapshot, for merkle_*. */
+const struct merkle_io *
+store_view_tree(struct store_view *v)
+{
+	return &v->v_io;
+}
+
+/* A view of entry index's bytes, valid until store_view_end(). */
+int
+store_view_entry(struct store_view *v, uint64_t index, const void **buf,
+    size_t *len)
+{
+	unsigned char kb[8];
+	MDB_val k, val;
+	int rc;
+
+	store_put64(kb, index);
+	k.mv_size = sizeof(kb);
+	k.mv_data = kb;
+	if ((rc = mdb_get(v->v_txn, v->v_store->s_entries, &k, &val)) != 0)
+		return store_mdb_err(v->v_store, rc);
+	*buf = val.mv_data;
+	*len = val.mv_size;
+	return 0;
+}
+
+/* The checkpoint of tree size size, or the latest for size 0. */
+int
+store_view_checkpoint(struct store_view *v, uint64_t size,
+    const char **note, size_t *len, uint64_t *got)
+{
+	struct store *s = v->v_store;
+	unsigned char kb[STORE_CKPT_KEY_LEN];
+	MDB_cursor *cur;
+	MDB_val k, val;
+	int rc;
+
+	if (!s->s_tree_dbs)
+		return STORE_ENOTFOUND;
+	if (size == 0) {
+		if ((rc = mdb_cursor_open(v->v_txn, s->s_ckpts, &cur)) != 0)
+			return store_mdb_err(s, rc);
+		rc = mdb_cursor_get(cur, &k, &val, MDB_LAST);
+		mdb_cursor_close(cur);
+	} else {
+		store_put64(kb, size);
+		k.mv_size = sizeof(kb);
+		k.mv_data = kb;
+		rc = mdb_get(v->v_txn, s->s_ckpts, &k, &val);
+	}
+	if (rc != 0)
+		return store_mdb_err(s, rc);
+	if (k.mv_size != STORE_CKPT_KEY_LEN || val.mv_size == 0)
+		return STORE_ECORRUPT;
+	*note = val.mv_data;
+	*len = val.mv_size;
+	if (got != NULL)
+		*got = store_get64(k.mv_data);
+	return 0;
+}
+
+/* Calls fn for each checkpoint of the view, in ascending tree size. */
+int
+store_view_checkpoints_each(struct store_view *v, store_checkpoint_fn fn,
+    void *arg)
+{
+	struct store *s = v->v_store;
+	MDB_cursor *cur;
+	MDB_val k, val;
+	MDB_cursor_op op = MDB_FIRST;
+	int rc;
+
+	if (fn == NULL)
+		return EINVAL;
+	if (!s->s_tree_dbs)
+		return 0;
+	if ((rc = mdb_cursor_open(v->v_txn, s->s_ckpts, &cur)) != 0)
+		return store_mdb_err(s, rc);
+	for (;;) {
+		if ((rc = mdb_cursor_get(cur, &k, &val, op)) != 0) {
+			rc = rc == MDB_NOTFOUND ? 0 : store_mdb_err(s, rc);
+			break;
+		}
+		op = MDB_NEXT;
+		if (k.mv_size != STORE_CKPT_KEY_LEN || val.mv_size == 0) {
+			rc = STORE_ECORRUPT;
+			break;
+		}
+		if ((rc = fn(store_get64(k.mv_data), val.mv_data, val.mv_size,
+		    arg)) != 0)
+			break;
+	}
+	mdb_cursor_close(cur);
+	return rc;
 }

@@ -81,6 +81,7 @@ enum store_error {
 	STORE_ELMDB,		/* any other LMDB failure */
 	STORE_ELOCKED,		/* another process is this store's writer */
 	STORE_EBUSY,		/* map outgrown while a read was open */
+	STORE_ETREE,		/* leaf hashes do not match the entries */
 	STORE_EMAX
 };
 
@@ -288,46 +289,164 @@ int	 store_iter_next(struct store_iter *, uint64_t *, const void **,
 void	 store_iter_close(struct store_iter *);
 
 /*
- * The verifiable log (docs/VERIFIABLE.md): the Merkle tree's tiles, the
- * signed checkpoints and the leaf master secret live in the same LMDB
- * environment and change in the same transaction as the entries.
+ * The verifiable log (docs/VERIFIABLE.md, layout in docs/FORMAT.md): the
+ * Merkle tree's tiles, the signed checkpoints, the tree size and the
+ * leaf master secret live in the same LMDB environment and change in
+ * the same transaction as the entries.
  *
  * Writer side, inside the write transaction (after store_begin()):
- * store_tree_append() adds the leaf hashes of the entries just
- * appended, in order; after it the tree size equals the entry count.
- * store_tree_root_txn() reads the root at a size inside the
- * transaction, store_checkpoint_put() stores a signed checkpoint note.
- * A commit that fails loses them with the entries.
+ * append entries with store_append(), then hand their leaf hashes to
+ * store_tree_append() (all of them, in log order, in one or more calls
+ * each covering exactly the entries appended since the previous one);
+ * after it the tree size equals the entry count. store_tree_root_txn()
+ * reads a root inside the transaction, store_checkpoint_put() stores a
+ * signed checkpoint note. All follow the retry contract above: a commit
+ * or call that fails loses the tiles, tree size and checkpoints with
+ * the entries, and store_tree_size() is restored like
+ * store_next_index(). store_commit() does not check that the tree
+ * covers the entries; the next store_tree_append() would (STORE_ETREE),
+ * so a writer should check store_tree_size() == store_next_index()
+ * before committing and after store_open().
  *
  * store_leaf_key() is the key derived from the store's master secret
  * (created with the store, kept in `meta`, never exported); writers and
  * readers (receipts, verify, export) compute leaves with it.
  *
- * Readers: a view is one read transaction in which entries, tiles and
- * checkpoints are seen consistently (a snapshot). Views are per thread
- * and must be ended before the thread calls writer functions.
+ * Readers: a view is one read transaction (one snapshot) in which
+ * entries, tiles and checkpoints are seen consistently. Like an
+ * iterator, a view is used by one thread at a time (any thread), and
+ * the writer thread must end its views before it calls a writer
+ * function (growing the map waits for them).
  */
 struct leaf_key;
 struct merkle_io;
 struct store_view;
 
-/* Callback of store_view_checkpoints_each(): return non-zero to stop. */
+/*
+ * Callback of store_view_checkpoints_each(): the tree size, the note
+ * (len bytes, not NUL-terminated, valid until store_view_end()) and the
+ * caller's argument. Return non-zero to stop the walk.
+ */
 typedef int (*store_checkpoint_fn)(uint64_t, const char *, size_t, void *);
 
+/*
+ * Appends the leaf hashes of the entries appended since the tree was
+ * last extended: n hashes of 32 bytes (hashes[i] is the leaf hash of
+ * entry tree size + i), written as tiles (merkle_append()) with the new
+ * tree size in `meta`.
+ * @return 0 (n = 0 with nothing to cover is a no-op); STORE_ETXN (no
+ *	transaction); EINVAL (hashes NULL; the transaction stays open).
+ *	Otherwise the transaction has been aborted: STORE_ETREE (tree
+ *	size + n is not store_next_index(): a writer bug), STORE_EMAPFULL
+ *	(retry the transaction), STORE_EFULL, STORE_EIO, STORE_ECORRUPT
+ *	(the stored tiles do not hold the tree size in `meta`),
+ *	STORE_ELMDB, ENOMEM.
+ */
 int	 store_tree_append(struct store *, const uint8_t *, size_t);
+
+/*
+ * The root hash of the tree's first size leaves (size 0: SHA-256("")),
+ * read in the write transaction, uncommitted leaves included.
+ * @param[out] root	32 bytes.
+ * @return 0; STORE_ETXN; EINVAL (root NULL, or size above
+ *	store_tree_size()); ENOMEM (the transaction stays open).
+ *	Otherwise the transaction has been aborted: STORE_ECORRUPT (a tile
+ *	lacks hashes), STORE_EIO, STORE_ELMDB.
+ */
 int	 store_tree_root_txn(struct store *, uint64_t, uint8_t *);
+
+/*
+ * Stores the signed checkpoint note (len bytes, exactly as signed, at
+ * most NOTE_MSG_MAX) of tree size size in the write transaction. The
+ * store checks that the note's body is a checkpoint stating that size
+ * (not its signature or root). A checkpoint, once stored, is never
+ * replaced: storing the same bytes again is a no-op.
+ * @return 0; STORE_ETXN; EINVAL (note NULL or empty or too long, size
+ *	above store_tree_size(), or the body is not a checkpoint of that
+ *	size); EEXIST (another note is stored for that size); both leave
+ *	the transaction open. Otherwise the transaction has been aborted:
+ *	STORE_EMAPFULL (retry the transaction), STORE_EFULL, STORE_EIO,
+ *	STORE_ELMDB.
+ */
 int	 store_checkpoint_put(struct store *, uint64_t, const char *, size_t);
+
+/*
+ * The tree size: the number of leaf hashes in the tree. Writer: with
+ * the open transaction's; after a failure or abort, back to its value
+ * at store_begin(). Reader: the committed value at store_open().
+ */
+uint64_t store_tree_size(const struct store *);
+
+/*
+ * The key of the store's leaf master secret, loaded by store_open()
+ * (writers and readers); read-only, usable from any thread, valid until
+ * store_close(). NULL only for a reader of an empty store that has no
+ * secret yet (one made by a pre-release; its writer adds the secret at
+ * its next open, the reader then has to reopen). A store with entries
+ * and no secret is refused by store_open() (STORE_EFORMAT).
+ */
 const struct leaf_key *store_leaf_key(const struct store *);
 
+/*
+ * Opens a view: one read transaction over the committed entries, tiles
+ * and checkpoints.
+ * @param[out] vp	the view; NULL on failure. End with store_view_end().
+ * @return 0; ENOMEM; STORE_ECORRUPT (a key of entries or the tree size
+ *	does not decode); STORE_EBUSY; STORE_EREADERS; STORE_ELMDB.
+ */
 int	 store_view_begin(struct store *, struct store_view **);
+
+/* Ends the view's read transaction and frees it; NULL is allowed. */
 void	 store_view_end(struct store_view *);
+
+/*
+ * The log size in the snapshot: the last index + 1 (0 if empty), as
+ * store_info()'s si_entries. Reading entries finds any gap.
+ */
 uint64_t store_view_size(const struct store_view *);
+
+/*
+ * The tree size in the snapshot (meta `tree_size`; 0 if absent). Equal
+ * to store_view_size() in a store written by a writer that follows the
+ * contract above; anything else is for verify to report.
+ */
 uint64_t store_view_tree_size(const struct store_view *);
+
+/*
+ * Read-only tile storage of the snapshot (mi_put NULL), for merkle_root(),
+ * merkle_leaf(), merkle_prove_inclusion() and merkle_prove_consistency()
+ * with sizes up to store_view_tree_size(). Valid until store_view_end().
+ * Those functions return MERKLE_E* codes or the store's STORE_E* codes
+ * from the tile reads (STORE_ECORRUPT: a tile is not 1 to 256 hashes);
+ * store_strerror() explains both.
+ */
 const struct merkle_io *store_view_tree(struct store_view *);
+
+/*
+ * A view of entry index's bytes (an Entry message), valid until
+ * store_view_end(); do not free it.
+ * @return 0; STORE_ENOTFOUND (no such entry); STORE_ELMDB.
+ */
 int	 store_view_entry(struct store_view *, uint64_t, const void **,
 	    size_t *);
+
+/*
+ * The signed checkpoint note of tree size size, or with size 0 the
+ * latest (largest size) one: a view of its len bytes, not
+ * NUL-terminated, valid until store_view_end().
+ * @param[out] got	if not NULL, the tree size of the one returned.
+ * @return 0; STORE_ENOTFOUND (none at that size, or none at all);
+ *	STORE_ECORRUPT (a key that is not 8 bytes, an empty note);
+ *	STORE_ELMDB.
+ */
 int	 store_view_checkpoint(struct store_view *, uint64_t, const char **,
 	    size_t *, uint64_t *);
+
+/*
+ * Calls fn for each checkpoint of the snapshot, in ascending tree size.
+ * @return 0 after the last one; fn's non-zero value if it stopped the
+ *	walk; EINVAL (fn NULL); STORE_ECORRUPT; STORE_ELMDB.
+ */
 int	 store_view_checkpoints_each(struct store_view *,
 	    store_checkpoint_fn, void *);
 
