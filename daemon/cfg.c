@@ -27,6 +27,7 @@ enum cfg_type {
 	CFG_T_UINT,		/* a plain number */
 	CFG_T_ENDPOINT,		/* unix:PATH or tcp:HOST:PORT, repeatable */
 	CFG_T_FLAG,		/* command line: no argument; file: yes/no */
+	CFG_T_SWITCH,		/* on or off (yes/no), always an argument */
 	CFG_T_COUNT,		/* command line: counts; file: a number */
 	CFG_T_MODE		/* command line only: sets cf_mode to co_min */
 };
@@ -76,6 +77,27 @@ static const struct cfg_opt cfg_opts[] = {
 	    CFG_OFF(cf_commit_max), 0, "N",
 	    "most records in one transaction (a batch is\n"
 	    "never split)" },
+	{ "key", 0, CFG_T_PATH, 1, CFG_PATH_MAX - 1, NULL, CFG_OFF(cf_key),
+	    0, "FILE",
+	    "the checkpoint signing key; it must exist\n"
+	    "(default: STORE/signer.key, created on first\n"
+	    "start)" },
+	{ "checkpoint-entries", 0, CFG_T_UINT, 1, 16 * 1024 * 1024, "10000",
+	    CFG_OFF(cf_ckpt_entries), 0, "N",
+	    "sign a checkpoint once N entries were added\n"
+	    "since the last one" },
+	{ "checkpoint-interval", 0, CFG_T_UINT, 1, 3600 * 1000, "500",
+	    CFG_OFF(cf_ckpt_interval), 0, "MS",
+	    "or once MS milliseconds passed since the last\n"
+	    "one with entries added (and at shutdown)" },
+	{ "hash-threads", 0, CFG_T_UINT, 0, 16, "1",
+	    CFG_OFF(cf_hash_threads), 0, "N",
+	    "threads computing leaf hashes beside the writer\n"
+	    "(0: the writer alone)" },
+	{ "tree", 0, CFG_T_SWITCH, 0, 1, "on", CFG_OFF(cf_tree), 0, "on|off",
+	    "keep the Merkle tree and sign checkpoints; off\n"
+	    "is for measurement only: the log is then not\n"
+	    "verifiable (only on a store without a tree)" },
 	{ "foreground", 'd', CFG_T_FLAG, 0, 1, "yes", CFG_OFF(cf_foreground),
 	    CFG_F_CMDLINE, NULL,
 	    "run in the foreground, log to stderr (for now\n"
@@ -394,6 +416,12 @@ cfg_apply(struct cfg *cf, const struct cfg_opt *o, const char *shown,
 			    "no", shown, value);
 		*ip = b;
 		return 0;
+	case CFG_T_SWITCH:
+		if ((b = cfg_parse_bool(value)) == -1)
+			return cfg_fail(err, errlen, "%s: '%s' is not on or "
+			    "off", shown, value);
+		*(int *)cfg_field(cf, o) = b;
+		return 0;
 	case CFG_T_COUNT:
 		ip = cfg_field(cf, o);
 		if (value == NULL) {
@@ -625,8 +653,13 @@ cfg_dump(const struct cfg *cf, FILE *fp)
 		switch (o->co_type) {
 		case CFG_T_PATH:
 		case CFG_T_NAME:
+			if (*(const char *)f != '\0')
+				fprintf(fp, "%s = %s\n", o->co_name,
+				    (const char *)f);
+			break;
+		case CFG_T_SWITCH:
 			fprintf(fp, "%s = %s\n", o->co_name,
-			    (const char *)f);
+			    *(const int *)f ? "on" : "off");
 			break;
 		case CFG_T_BYTES:
 		case CFG_T_UINT:

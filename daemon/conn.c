@@ -22,6 +22,11 @@
  * hands batches to writer.c and only reads a producer's durable mark.
  * A connection whose batches are still with the writer is kept (CLOSED,
  * on the dead list) until the last completion came back.
+ *
+ * Acknowledgement levels: at ACK_LEVEL_CHECKPOINTED an Ack leaves the
+ * FIFO only once the writer has committed a signed checkpoint covering
+ * its batch; such answers stay unresolved after the commit and
+ * conn_after_done() resolves them when the checkpoint size moves.
  */
 #include <assert.h>
 #include <inttypes.h>
@@ -63,6 +68,9 @@ struct conn_answer {
 	uint64_t	 a_first_index;
 	uint32_t	 a_stored;
 	uint32_t	 a_duplicates;
+	uint64_t	 a_need_ckpt;	/* checkpointed: size that covers it */
+	uint64_t	 a_ckpt_size;	/* checkpointed: the size sent */
+	uint8_t		*a_leaves;	/* a_stored leaf hashes, or NULL */
 	/* Error */
 	int		 a_code;
 	int		 a_fatal;
@@ -83,9 +91,13 @@ struct conn {
 	char			 c_producer[RECORD_MAX_PRODUCER_ID + 1];
 	uint64_t		 c_durable;	/* mark sent in the Welcome */
 	int			 c_welcome_wait; /* Hello seen, Welcome owed */
+	uint64_t		 c_welcome_need; /* checkpointed: to cover */
 	char			 c_client[65];	/* client_version, printable */
 	uint64_t		 c_last_seq;	/* highest seq received */
 	uint64_t		 c_hole;	/* a batch failed from here */
+	int			 c_ack_level;	/* from the Hello */
+	int			 c_want_leaves;	/* from the Hello */
+	size_t			 c_ckpt_wait;	/* Acks awaiting a checkpoint */
 	struct conn_answers	 c_answers;
 	size_t			 c_inflight;	/* batches with the writer */
 	int			 c_pause;	/* CONN_PAUSE_* */
@@ -213,26 +225,31 @@ conn_unpause(struct conn *c, int why)
 		event_active(c->c_resume_ev, EV_TIMEOUT, 0);
 }
 
-/* Encodes a ServerFrame and queues it on the output. */
+/*
+ * Encodes a ServerFrame and queues it on the output. Answers are small,
+ * except Acks with leaf hashes (32 bytes per stored record).
+ */
 static int
 conn_send(struct conn *c, const Algaudit__V1__ServerFrame *sf)
 {
-	uint8_t buf[1024];
+	uint8_t sbuf[1024], *buf = sbuf;
 	size_t n;
+	int rc = 0;
 
 	n = frame_size(&sf->base);
-	if (n > sizeof(buf)) {
-		log_warnx("conn %llu: answer of %zu bytes does not fit",
-		    c->c_id, n);
+	if (n > sizeof(sbuf) && (buf = malloc(n)) == NULL) {
+		log_warn("conn %llu: answer of %zu bytes", c->c_id, n);
 		return -1;
 	}
 	frame_encode(&sf->base, buf);
 	if (bufferevent_write(c->c_bev, buf, n) == -1) {
 		log_warnx("conn %llu: cannot queue %zu bytes of output",
 		    c->c_id, n);
-		return -1;
+		rc = -1;
 	}
-	return 0;
+	if (buf != sbuf)
+		free(buf);
+	return rc;
 }
 
 /* Sends one resolved answer. */
@@ -256,6 +273,16 @@ conn_send_answer(struct conn *c, const struct conn_answer *a)
 		ack.stored = a->a_stored;
 		ack.has_duplicates = 1;
 		ack.duplicates = a->a_duplicates;
+		if (c->c_ack_level ==
+		    ALGAUDIT__V1__ACK_LEVEL__ACK_LEVEL_CHECKPOINTED) {
+			ack.has_checkpoint_size = 1;
+			ack.checkpoint_size = a->a_ckpt_size;
+		}
+		if (a->a_leaves != NULL) {
+			ack.has_leaf_hashes = 1;
+			ack.leaf_hashes.data = a->a_leaves;
+			ack.leaf_hashes.len = (size_t)a->a_stored * 32;
+		}
 		sf.msg_case = ALGAUDIT__V1__SERVER_FRAME__MSG_ACK;
 		sf.ack = &ack;
 	} else {
@@ -290,6 +317,7 @@ conn_flush(struct conn *c)
 	while ((a = TAILQ_FIRST(&c->c_answers)) != NULL && a->a_ready) {
 		TAILQ_REMOVE(&c->c_answers, a, a_entry);
 		rc = conn_send_answer(c, a);
+		free(a->a_leaves);
 		free(a);
 		if (rc == -1) {
 			conn_close(c);
@@ -476,12 +504,33 @@ conn_producer_inflight(const struct conn *c)
 }
 
 /*
- * Sends the Welcome with the producer's durable mark. Called only when
- * no other connection of the producer has a batch with the writer: a
- * mark read earlier could be overtaken by such a batch's commit, and a
- * new process that resumed from it would reuse seqs that the commit then
- * makes duplicates, silently dropping its records.
+ * Returns 1 when the Welcome of c may be sent: no other connection of
+ * the producer has a batch with the writer (a mark read earlier could be
+ * overtaken by such a batch's commit, and a new process that resumed
+ * from it would reuse seqs that the commit then makes duplicates,
+ * silently dropping its records), and at the checkpointed level a
+ * committed checkpoint covers the log as it was once they were all
+ * committed, so the records the Welcome declares durable are
+ * checkpointed too. Asks the writer for that checkpoint.
  */
+static int
+conn_welcome_ready(struct conn *c)
+{
+	struct daemon *d = c->c_d;
+
+	if (conn_producer_inflight(c) > 0)
+		return 0;
+	if (c->c_ack_level != ALGAUDIT__V1__ACK_LEVEL__ACK_LEVEL_CHECKPOINTED)
+		return 1;
+	if (c->c_welcome_need == 0) {
+		c->c_welcome_need = writer_log_size(d->d_writer);
+		if (writer_checkpoint_size(d->d_writer) < c->c_welcome_need)
+			writer_request_checkpoint(d->d_writer);
+	}
+	return writer_checkpoint_size(d->d_writer) >= c->c_welcome_need;
+}
+
+/* Sends the Welcome with the producer's durable mark; see above. */
 static int
 conn_welcome(struct conn *c)
 {
@@ -503,6 +552,12 @@ conn_welcome(struct conn *c)
 	w.log_size = writer_log_size(d->d_writer);
 	w.has_max_frame = 1;
 	w.max_frame = (uint32_t)d->d_cfg.cf_max_frame;
+	if (d->d_signer != NULL)
+		w.verifier_key = d->d_vkey;
+	if (c->c_ack_level == ALGAUDIT__V1__ACK_LEVEL__ACK_LEVEL_CHECKPOINTED) {
+		w.has_checkpoint_size = 1;
+		w.checkpoint_size = writer_checkpoint_size(d->d_writer);
+	}
 	sf.msg_case = ALGAUDIT__V1__SERVER_FRAME__MSG_WELCOME;
 	sf.welcome = &w;
 	if (conn_send(c, &sf) == -1) {
@@ -542,13 +597,28 @@ conn_hello(struct conn *c, const Algaudit__V1__Hello *h)
 	if (record_check_producer_id(h->producer_id, msg, sizeof(msg)) == -1)
 		return conn_fatal(c, ALGAUDIT__V1__ERROR_CODE__ERROR_PROTOCOL,
 		    "Hello: %s", msg);
+	if (h->has_ack_level && h->ack_level !=
+	    ALGAUDIT__V1__ACK_LEVEL__ACK_LEVEL_DURABLE && h->ack_level !=
+	    ALGAUDIT__V1__ACK_LEVEL__ACK_LEVEL_CHECKPOINTED)
+		return conn_fatal(c, ALGAUDIT__V1__ERROR_CODE__ERROR_PROTOCOL,
+		    "Hello: ack_level %d is unknown (0 durable, 1 "
+		    "checkpointed)", (int)h->ack_level);
+	c->c_ack_level = h->has_ack_level ? (int)h->ack_level :
+	    ALGAUDIT__V1__ACK_LEVEL__ACK_LEVEL_DURABLE;
+	if (c->c_ack_level == ALGAUDIT__V1__ACK_LEVEL__ACK_LEVEL_CHECKPOINTED &&
+	    !c->c_d->d_cfg.cf_tree)
+		return conn_fatal(c, ALGAUDIT__V1__ERROR_CODE__ERROR_PROTOCOL,
+		    "Hello: ack_level CHECKPOINTED, but this daemon runs with "
+		    "--tree off and signs no checkpoints");
+	c->c_want_leaves = h->has_want_leaf_hashes && h->want_leaf_hashes;
 	snprintf(c->c_producer, sizeof(c->c_producer), "%s", h->producer_id);
 	conn_printable(c->c_client, sizeof(c->c_client), h->client_version);
 	conn_fence(c);
 	evtimer_del(c->c_timer);
-	if (conn_producer_inflight(c) > 0) {
+	if (!conn_welcome_ready(c)) {
 		log_debug("conn %llu: Welcome waits for earlier batches of "
-		    "'%s' to commit", c->c_id, c->c_producer);
+		    "'%s' to commit%s", c->c_id, c->c_producer,
+		    c->c_welcome_need > 0 ? " and be checkpointed" : "");
 		c->c_welcome_wait = 1;
 		return 0;
 	}
@@ -605,6 +675,7 @@ conn_batch(struct conn *c, struct writer_batch *b)
 	b->wb_answer = a;
 	memcpy(b->wb_producer, c->c_producer, sizeof(b->wb_producer));
 	b->wb_peer = c->c_peer;
+	b->wb_want_leaves = c->c_want_leaves;
 	b->wb_mem = sizeof(*b) + b->wb_alloc.fa_used;
 	c->c_inflight++;
 	c->c_batches++;
@@ -849,6 +920,7 @@ conn_free(struct conn *c)
 
 	while ((a = TAILQ_FIRST(&c->c_answers)) != NULL) {
 		TAILQ_REMOVE(&c->c_answers, a, a_entry);
+		free(a->a_leaves);
 		free(a);
 	}
 	if (c->c_timer != NULL)
@@ -958,8 +1030,23 @@ conn_batch_done(struct daemon *d, struct writer_batch *b)
 		a->a_first_index = b->wb_first_index;
 		a->a_stored = b->wb_stored;
 		a->a_duplicates = b->wb_duplicates;
+		a->a_leaves = b->wb_leaves;
+		b->wb_leaves = NULL;
 		if (c->c_hole > 0 && b->wb_ack_seq >= c->c_hole)
 			c->c_hole = 0;
+		if (c->c_ack_level ==
+		    ALGAUDIT__V1__ACK_LEVEL__ACK_LEVEL_CHECKPOINTED) {
+			/*
+			 * The log size after the commit covers this batch's
+			 * records and the earlier ones it duplicates.
+			 */
+			a->a_need_ckpt = b->wb_log_size;
+			a->a_ckpt_size = writer_checkpoint_size(d->d_writer);
+			if (a->a_ckpt_size < a->a_need_ckpt) {
+				a->a_ready = 0;
+				c->c_ckpt_wait++;
+			}
+		}
 	} else {
 		code = b->wb_status == STORE_EFULL ?
 		    ALGAUDIT__V1__ERROR_CODE__ERROR_STORE_FULL :
@@ -970,6 +1057,11 @@ conn_batch_done(struct daemon *d, struct writer_batch *b)
 			snprintf(a->a_msg, sizeof(a->a_msg), "batch not "
 			    "stored: an earlier batch of this producer failed; "
 			    "resend from seq %" PRIu64, b->wb_hole);
+		else if (b->wb_status == WRITER_ELEAF)
+			snprintf(a->a_msg, sizeof(a->a_msg), "batch not "
+			    "stored, resend from seq %" PRIu64 ": internal "
+			    "error computing a leaf hash (see the daemon's "
+			    "log)", b->wb_hole);
 		else
 			snprintf(a->a_msg, sizeof(a->a_msg), "batch not "
 			    "stored, resend from seq %" PRIu64 ": %s",
@@ -992,7 +1084,30 @@ conn_batch_done(struct daemon *d, struct writer_batch *b)
 }
 
 /*
- * After a round of completions: send the Welcomes that waited for
+ * Resolves the Acks of c that waited for a checkpoint and are covered
+ * by one of size ckpt, then sends what the FIFO allows.
+ */
+static void
+conn_checkpointed(struct conn *c, uint64_t ckpt)
+{
+	struct conn_answer *a;
+
+	TAILQ_FOREACH(a, &c->c_answers, a_entry) {
+		if (c->c_ckpt_wait == 0)
+			break;
+		if (a->a_ready || a->a_kind != CONN_ANSWER_ACK ||
+		    a->a_need_ckpt > ckpt)
+			continue;
+		a->a_ready = 1;
+		a->a_ckpt_size = ckpt;
+		c->c_ckpt_wait--;
+	}
+	conn_flush(c);
+}
+
+/*
+ * After a round of completions (or a checkpoint-only commit): send the
+ * Acks that waited for a checkpoint and the Welcomes that waited for
  * earlier batches of their producer, resume the connections paused on
  * --max-pending once the queue fell below it, and move a shutdown on.
  */
@@ -1000,10 +1115,17 @@ void
 conn_after_done(struct daemon *d)
 {
 	struct conn *c, *next;
+	uint64_t ckpt;
 
+	ckpt = writer_checkpoint_size(d->d_writer);
 	for (c = TAILQ_FIRST(&d->d_conns); c != NULL; c = next) {
 		next = TAILQ_NEXT(c, c_entry);
-		if (c->c_welcome_wait && conn_producer_inflight(c) == 0)
+		if (c->c_ckpt_wait > 0)
+			conn_checkpointed(c, ckpt);
+	}
+	for (c = TAILQ_FIRST(&d->d_conns); c != NULL; c = next) {
+		next = TAILQ_NEXT(c, c_entry);
+		if (c->c_welcome_wait && conn_welcome_ready(c))
 			conn_welcome(c);
 	}
 	if (d->d_pending < d->d_cfg.cf_max_pending)
@@ -1053,6 +1175,9 @@ conn_stop_progress(struct daemon *d)
 		return;
 	if (!d->d_stop_sent && d->d_inflight == 0) {
 		d->d_stop_sent = 1;
+		/* Acks waiting for a checkpoint get one now. */
+		if (d->d_cfg.cf_tree)
+			writer_request_checkpoint(d->d_writer);
 		log_info("shutdown: every batch received is committed; "
 		    "closing %zu connections", d->d_nconns);
 		for (c = TAILQ_FIRST(&d->d_conns); c != NULL; c = next) {

@@ -21,6 +21,7 @@
 
 #include "algaudit.pb-c.h"
 #include "frame.h"
+#include "note.h"
 #include "record.h"
 
 struct bufferevent;
@@ -29,6 +30,7 @@ struct event_base;
 struct conn;
 struct conn_answer;
 struct daemon;
+struct leaf_key;
 struct listener;
 struct store;
 struct writer;
@@ -77,6 +79,11 @@ struct cfg {
 	uint64_t	 cf_max_pending;
 	uint64_t	 cf_max_conns;
 	uint64_t	 cf_commit_max;
+	char		 cf_key[CFG_PATH_MAX];	/* "": <store>/signer.key */
+	uint64_t	 cf_ckpt_entries;	/* checkpoint every N entries */
+	uint64_t	 cf_ckpt_interval;	/* or after this many ms */
+	int		 cf_tree;		/* tree and checkpoints */
+	uint64_t	 cf_hash_threads;	/* leaf threads beside writer */
 	int		 cf_foreground;
 	int		 cf_verbose;
 	int		 cf_mode;		/* CFG_MODE_* */
@@ -90,6 +97,45 @@ int	 cfg_parse_endpoint(const char *, struct cfg_endpoint *, char *,
 int	 cfg_parse_number(const char *, int, uint64_t *);
 void	 cfg_usage(FILE *);
 void	 cfg_dump(const struct cfg *, FILE *);
+
+/* cadence.c */
+
+/* When the next checkpoint is due; the writer thread's, see cadence.c. */
+struct cadence {
+	uint64_t	 cd_every;	/* --checkpoint-entries */
+	uint64_t	 cd_interval_ms;	/* --checkpoint-interval */
+	uint64_t	 cd_size;	/* size of the last checkpoint */
+	uint64_t	 cd_last_ms;	/* when it was committed */
+	int		 cd_have_last;	/* cd_last_ms is known */
+	int		 cd_asked;	/* one was asked for (shutdown) */
+	uint64_t	 cd_retry_ms;	/* after a failure: not before */
+};
+
+void	 cadence_init(struct cadence *, uint64_t, uint64_t, uint64_t);
+int	 cadence_due(const struct cadence *, uint64_t, uint64_t);
+int64_t	 cadence_wait_ms(const struct cadence *, uint64_t, uint64_t);
+void	 cadence_done(struct cadence *, uint64_t, uint64_t);
+void	 cadence_defer(struct cadence *, uint64_t);
+void	 cadence_ask(struct cadence *);
+
+/* hasher.c */
+
+struct hasher;
+
+/* One entry whose leaf hash is wanted; the writer fills it. */
+struct hasher_job {
+	Algaudit__V1__Entry	 hj_entry;	/* points into hj_batch */
+	struct writer_batch	*hj_batch;	/* the writer's bookkeeping */
+	int			 hj_rc;		/* 0 or a LEAF_E* code */
+};
+
+int	 hasher_new(const struct leaf_key *, int, struct hasher **);
+void	 hasher_free(struct hasher *);
+void	 hasher_begin(struct hasher *, struct hasher_job *, uint8_t *);
+void	 hasher_publish(struct hasher *, size_t);
+int	 hasher_finish(struct hasher *, size_t, size_t *);
+void	 hasher_cancel(struct hasher *);
+void	 hasher_stats(struct hasher *, uint64_t *, uint64_t *);
 
 /* batch.c */
 
@@ -154,6 +200,7 @@ struct writer_batch {
 	char		 wb_producer[RECORD_MAX_PRODUCER_ID + 1];
 	struct peer	 wb_peer;
 	int64_t		 wb_recv_ns;	/* receive time, ns since the epoch */
+	int		 wb_want_leaves; /* return the leaf hashes */
 	Algaudit__V1__ClientFrame *wb_frame;	/* msg_case BATCH */
 	struct frame_alloc wb_alloc;	/* wb_frame's allocator */
 	size_t		 wb_size;	/* encoded frame size */
@@ -168,6 +215,9 @@ struct writer_batch {
 	uint32_t	 wb_duplicates;
 	uint64_t	 wb_hole;	/* failed: resend from this seq */
 	int		 wb_clears_hole; /* writer thread only */
+	size_t		 wb_leaf_off;	/* writer thread: first hash in group */
+	Algaudit__V1__Peer wb_pmsg;	/* writer thread: the entries' peer */
+	uint8_t		*wb_leaves;	/* wb_stored leaf hashes, if wanted */
 };
 
 TAILQ_HEAD(writer_batches, writer_batch);
@@ -178,12 +228,25 @@ TAILQ_HEAD(writer_batches, writer_batch);
  * producer's mark past records that are not in the log.
  */
 #define WRITER_EHOLE	(-32000)
+/*
+ * wb_status of a batch refused because the leaf hash of one of its
+ * records could not be computed (an internal error, logged); it is
+ * answered like a failed commit: resend from wb_hole.
+ */
+#define WRITER_ELEAF	(-32001)
 
 int	 writer_start(struct daemon *, uint64_t);
 void	 writer_submit(struct writer *, struct writer_batch *);
 uint64_t writer_log_size(struct writer *);
+uint64_t writer_checkpoint_size(struct writer *);
+void	 writer_request_checkpoint(struct writer *);
 void	 writer_stop(struct daemon *);
 void	 writer_batch_free(struct writer_batch *);
+
+/* tlog.c */
+
+int	 tlog_open(struct daemon *);
+void	 tlog_close(struct daemon *);
 
 /* main.c */
 
@@ -197,6 +260,12 @@ struct daemon {
 	struct store		*d_store;
 	struct writer		*d_writer;
 	char			 d_origin[CFG_ORIGIN_MAX];
+
+	/* The verifiable log (tlog.c); d_signer NULL with --tree off. */
+	struct note_signer	*d_signer;
+	char			 d_vkey[NOTE_VKEY_MAX];	/* verifier key */
+	char			 d_key_path[CFG_PATH_MAX];
+	uint64_t		 d_ckpt_size;	/* newest checkpoint at start */
 
 	struct listener_list	 d_listeners;
 	struct event		*d_accept_timer;	/* EMFILE back-off */

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * main.c: algauditd's entry point. It only orchestrates: parse the
- * options, start the log, open the store, start the writer thread and
- * the listeners, turn signals into events, run the loop, tear down in
- * reverse order. The work is in cfg.c, listener.c, conn.c and writer.c.
+ * options, start the log, open the store, check its tree and load the
+ * signing key, start the writer thread and the listeners, turn signals
+ * into events, run the loop, tear down in reverse order. The work is in
+ * cfg.c, tlog.c, listener.c, conn.c and writer.c.
  *
  * Exit status: 0 after a clean shutdown (SIGTERM or SIGINT) or after
  * -n, --help and --dump-config; 1 when the daemon cannot start.
@@ -127,7 +128,7 @@ main_start(struct daemon *d, struct event **sigs)
 	 */
 	TAILQ_INIT(&d->d_listeners);
 	if (conn_init(d) == -1 || listener_start_all(d) == -1 ||
-	    main_open_store(d, &log_size) == -1 ||
+	    main_open_store(d, &log_size) == -1 || tlog_open(d) == -1 ||
 	    writer_start(d, log_size) == -1)
 		return -1;
 	for (i = 0; i < MAIN_NSIGNALS; i++)
@@ -150,6 +151,7 @@ main_stop(struct daemon *d, struct event **sigs)
 	listener_free_all(d);
 	writer_stop(d);
 	conn_free_all(d);
+	tlog_close(d);
 	for (i = 0; i < MAIN_NSIGNALS; i++)
 		if (sigs[i] != NULL)
 			event_free(sigs[i]);

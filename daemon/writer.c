@@ -12,6 +12,15 @@
  * happens here only: nothing else calls store_begin() or store_commit(),
  * and the loop never waits on fsync. The thread never touches a
  * connection, a bufferevent or the loop's counters; it sees batches.
+ *
+ * The verifiable log is kept here too (unless --tree off): the writer
+ * has the commitment leaf hash of every entry it appends computed
+ * (hasher.c, on its threads while the writer appends), adds the group's
+ * hashes to the Merkle tree, and, when cadence.c says one is due, signs
+ * a checkpoint of the new size, all in the same transaction as the
+ * entries. With nothing to commit it wakes by itself when a
+ * checkpoint falls due and writes a checkpoint-only transaction; at
+ * shutdown it writes a last one of the final size.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -20,15 +29,27 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <event2/event.h>
 
 #include "daemon.h"
+#include "leaf.h"
 #include "log.h"
+#include "note.h"
 #include "store.h"
 
 /* Times a transaction is redone after STORE_EMAPFULL (the map grew). */
 #define WRITER_MAPFULL_RETRIES	16
+
+/*
+ * Internal: the leaf hash of a record of this batch could not be
+ * computed; the transaction is redone without the batch.
+ */
+#define WRITER_ELEAF_RETRY	(-32002)
+
+/* Entries appended between two hand-overs to the hasher. */
+#define WRITER_PUBLISH_EVERY	32
 
 /*
  * A producer some of whose records failed to commit. Until a batch
@@ -63,10 +84,27 @@ struct writer {
 	uint8_t			*w_buf;		/* Entry encoding buffer */
 	size_t			 w_bufsize;
 	struct writer_holes	 w_holes;	/* writer thread only */
+
+	/* The verifiable log; writer thread only unless said otherwise. */
+	int			 w_tree;	/* --tree on */
+	const struct leaf_key	*w_key;		/* the store's leaf key */
+	struct leaf_ctx		*w_leaf;	/* for error messages */
+	struct hasher		*w_hasher;
+	const struct note_signer *w_signer;	/* the daemon's */
+	const char		*w_origin;
+	uint8_t			*w_hashes;	/* the group's leaf hashes */
+	struct hasher_job	*w_jobs;	/* and their entries */
+	size_t			 w_nhashes;	/* jobs of the group so far */
+	size_t			 w_hashcap;	/* room in w_hashes, w_jobs */
+	struct cadence		 w_cad;
+	int			 w_ckpt_asked;	/* under w_mtx */
+	_Atomic uint64_t	 w_ckpt_size;	/* newest committed one */
+
 	/* Statistics, writer thread only; read after the join. */
 	uint64_t		 w_commits;
 	uint64_t		 w_batches;
 	uint64_t		 w_records;
+	uint64_t		 w_ckpts;	/* checkpoints committed */
 };
 
 /* Frees a batch and the message unpacked with its allocator. */
@@ -76,7 +114,18 @@ writer_batch_free(struct writer_batch *b)
 	if (b == NULL)
 		return;
 	frame_free_client(&b->wb_alloc, b->wb_frame);
+	free(b->wb_leaves);
 	free(b);
+}
+
+/* Returns CLOCK_MONOTONIC in ns. */
+static uint64_t
+writer_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000 + (uint64_t)ts.tv_nsec;
 }
 
 /* Returns the hole of producer id, or NULL. */
@@ -171,10 +220,13 @@ writer_hole_check(struct writer *w, struct writer_batch *b, uint64_t mark)
 	return 0;
 }
 
-/* Encodes one record as an Entry into the writer's buffer and appends it. */
+/*
+ * Encodes one record as an Entry into the writer's buffer and appends
+ * it; with the tree on, hands the Entry to the hasher for its leaf.
+ */
 static int
-writer_append(struct writer *w, const struct writer_batch *b,
-    Algaudit__V1__DecisionRecord *rec, const Algaudit__V1__Peer *peer)
+writer_append(struct writer *w, struct writer_batch *b,
+    Algaudit__V1__DecisionRecord *rec)
 {
 	Algaudit__V1__Entry e = ALGAUDIT__V1__ENTRY__INIT;
 	uint64_t index;
@@ -187,8 +239,16 @@ writer_append(struct writer *w, const struct writer_batch *b,
 	e.has_receive_time_ns = 1;
 	e.receive_time_ns = b->wb_recv_ns;
 	e.producer_id = (char *)(uintptr_t)b->wb_producer;
-	e.peer = (Algaudit__V1__Peer *)(uintptr_t)peer;
+	e.peer = &b->wb_pmsg;
 	e.record = rec;
+	if (w->w_tree) {
+		/* writer_txn() made room for every record of the group. */
+		w->w_jobs[w->w_nhashes].hj_entry = e;
+		w->w_jobs[w->w_nhashes].hj_batch = b;
+		w->w_jobs[w->w_nhashes].hj_rc = 0;
+		if (++w->w_nhashes % WRITER_PUBLISH_EVERY == 0)
+			hasher_publish(w->w_hasher, w->w_nhashes);
+	}
 	len = algaudit__v1__entry__get_packed_size(&e);
 	if (len > w->w_bufsize) {
 		want = w->w_bufsize ? w->w_bufsize : 4096;
@@ -219,16 +279,19 @@ static int
 writer_apply(struct writer *w, struct writer_batch *b)
 {
 	Algaudit__V1__Batch *batch = b->wb_frame->batch;
-	Algaudit__V1__Peer peer = ALGAUDIT__V1__PEER__INIT;
+	Algaudit__V1__Peer *peer = &b->wb_pmsg;
 	Algaudit__V1__DecisionRecord *rec;
 	struct store_producer sp;
 	size_t i;
 	int rc;
 
+	if (b->wb_status == WRITER_ELEAF)
+		return 0;	/* refused in an earlier attempt */
 	b->wb_status = 0;
 	b->wb_hole = 0;
 	b->wb_stored = b->wb_duplicates = 0;
 	b->wb_first_index = 0;
+	b->wb_leaf_off = w->w_nhashes;
 	rc = store_producer_get_txn(w->w_store, b->wb_producer, &sp);
 	if (rc == STORE_ENOTFOUND) {
 		memset(&sp, 0, sizeof(sp));
@@ -237,13 +300,14 @@ writer_apply(struct writer *w, struct writer_batch *b)
 		return rc;
 	if (writer_hole_check(w, b, sp.sp_seq) == -1)
 		return 0;
+	algaudit__v1__peer__init(peer);
 	if (b->wb_peer.p_has_cred) {
-		peer.has_uid = peer.has_gid = peer.has_pid = 1;
-		peer.uid = b->wb_peer.p_uid;
-		peer.gid = b->wb_peer.p_gid;
-		peer.pid = b->wb_peer.p_pid;
+		peer->has_uid = peer->has_gid = peer->has_pid = 1;
+		peer->uid = b->wb_peer.p_uid;
+		peer->gid = b->wb_peer.p_gid;
+		peer->pid = b->wb_peer.p_pid;
 	}
-	peer.address = (char *)(uintptr_t)b->wb_peer.p_addr;
+	peer->address = b->wb_peer.p_addr;
 
 	for (i = 0; i < batch->n_records; i++) {
 		rec = batch->records[i];
@@ -253,7 +317,7 @@ writer_apply(struct writer *w, struct writer_batch *b)
 		}
 		if (b->wb_stored == 0)
 			b->wb_first_index = store_next_index(w->w_store);
-		if ((rc = writer_append(w, b, rec, &peer)) != 0)
+		if ((rc = writer_append(w, b, rec)) != 0)
 			return rc;
 		b->wb_stored++;
 	}
@@ -269,22 +333,227 @@ writer_apply(struct writer *w, struct writer_batch *b)
 	return 0;
 }
 
-/* Runs one transaction over the group; returns 0 once it is committed. */
-static int
-writer_txn(struct writer *w, struct writer_batches *group)
+/* Returns CLOCK_MONOTONIC in ms, the checkpoint cadence's clock. */
+static uint64_t
+writer_now_ms(void)
 {
-	struct writer_batch *b;
+	return writer_now_ns() / 1000000;
+}
+
+/*
+ * Signs a checkpoint of the tree's first size leaves (the whole tree of
+ * the open transaction) and stores it in the transaction. Returns 0, 1
+ * when it was not stored but the transaction is intact (logged; it goes
+ * on without the checkpoint), or a store error (the transaction is
+ * aborted).
+ */
+static int
+writer_checkpoint(struct writer *w, uint64_t size)
+{
+	uint8_t root[NOTE_HASH_LEN];
+	char *note = NULL;
+	size_t len;
 	int rc;
 
+	if ((rc = store_tree_root_txn(w->w_store, size, root)) != 0) {
+		if (rc != STORE_EMAPFULL)
+			log_warnx("writer: root of the tree at size %" PRIu64
+			    ": %s", size, store_strerror(rc));
+		/* These leave the transaction open. */
+		return rc == ENOMEM || rc == EINVAL ? 1 : rc;
+	}
+	if ((rc = note_checkpoint_sign(w->w_signer, w->w_origin, size, root,
+	    &note, &len)) != 0) {
+		log_warnx("writer: cannot sign the checkpoint at size %" PRIu64
+		    ": %s", size, note_strerror(rc));
+		return 1;
+	}
+	rc = store_checkpoint_put(w->w_store, size, note, len);
+	free(note);
+	if (rc != 0 && rc != STORE_EMAPFULL)
+		log_warnx("writer: cannot store the checkpoint at size %"
+		    PRIu64 ": %s", size, store_strerror(rc));
+	return rc == EEXIST || rc == EINVAL ? 1 : rc;
+}
+
+/*
+ * Makes room for n leaf jobs and hashes. Only between rounds: the
+ * hasher's threads write into them during one.
+ */
+static int
+writer_reserve_leaves(struct writer *w, size_t n)
+{
+	struct hasher_job *nj;
+	uint8_t *nh;
+	size_t want;
+
+	if (n <= w->w_hashcap)
+		return 0;
+	want = w->w_hashcap ? w->w_hashcap : 1024;
+	while (want < n)
+		want *= 2;
+	if ((nh = realloc(w->w_hashes, want * LEAF_HASH_LEN)) == NULL)
+		return ENOMEM;
+	w->w_hashes = nh;
+	if ((nj = realloc(w->w_jobs, want * sizeof(*nj))) == NULL)
+		return ENOMEM;
+	w->w_jobs = nj;
+	w->w_hashcap = want;
+	return 0;
+}
+
+/*
+ * A leaf of job bad failed: logs why, refuses its batch and makes later
+ * batches of the producer wait for its resend (see writer_hole).
+ */
+static void
+writer_leaf_failed(struct writer *w, size_t bad, int rc)
+{
+	struct hasher_job *j = &w->w_jobs[bad];
+	struct writer_batch *b = j->hj_batch;
+	uint8_t junk[LEAF_HASH_LEN];
+
+	/* Again on this thread, for the message naming the unit. */
+	(void)leaf_compute(w->w_leaf, w->w_key, &j->hj_entry, junk);
+	log_warnx("writer: leaf hash of index %" PRIu64 " (producer '%s', "
+	    "seq %" PRIu64 "): %s: %s; its batch is refused",
+	    j->hj_entry.index, b->wb_producer,
+	    j->hj_entry.record->producer_seq, leaf_strerror(rc),
+	    leaf_ctx_errmsg(w->w_leaf));
+	b->wb_status = WRITER_ELEAF;
+	b->wb_hole = b->wb_frame->batch->records[0]->producer_seq;
+	writer_hole_add(w, b->wb_producer, b->wb_hole);
+}
+
+/*
+ * Runs one transaction over the group of nrec records, adding its
+ * leaves to the tree and, when due at now_ms, a checkpoint (*ckpt set to
+ * its size, else 0). Returns 0 once it is committed.
+ */
+static int
+writer_txn(struct writer *w, struct writer_batches *group, size_t nrec,
+    uint64_t now_ms, uint64_t *ckpt)
+{
+	struct writer_batch *b;
+	uint64_t size;
+	size_t bad;
+	int rc;
+
+	*ckpt = 0;
+	w->w_nhashes = 0;
+	if (w->w_tree) {
+		if ((rc = writer_reserve_leaves(w, nrec)) != 0)
+			return rc;
+		hasher_begin(w->w_hasher, w->w_jobs, w->w_hashes);
+	}
 	if ((rc = store_begin(w->w_store)) != 0)
-		return rc;
+		goto cancel;
 	TAILQ_FOREACH(b, group, wb_entry) {
-		if ((rc = writer_apply(w, b)) != 0) {
+		if ((rc = writer_apply(w, b)) != 0)
+			goto abort;
+	}
+	size = store_next_index(w->w_store);
+	if (w->w_tree) {
+		if ((rc = hasher_finish(w->w_hasher, w->w_nhashes,
+		    &bad)) != 0) {
+			writer_leaf_failed(w, bad, rc);
+			rc = WRITER_ELEAF_RETRY;
+			store_abort(w->w_store);
+			return rc;
+		}
+		if (w->w_nhashes > 0 && (rc = store_tree_append(w->w_store,
+		    w->w_hashes, w->w_nhashes)) != 0) {
+			if (rc != STORE_EMAPFULL)
+				log_warnx("writer: cannot add %zu leaves to "
+				    "the tree: %s", w->w_nhashes,
+				    store_strerror(rc));
 			store_abort(w->w_store);
 			return rc;
 		}
 	}
+	if (w->w_tree && cadence_due(&w->w_cad, size, now_ms)) {
+		if ((rc = writer_checkpoint(w, size)) != 0 && rc != 1) {
+			store_abort(w->w_store);
+			return rc;
+		}
+		if (rc == 0)
+			*ckpt = size;
+		else
+			cadence_defer(&w->w_cad, now_ms);
+	}
 	return store_commit(w->w_store);
+abort:
+	store_abort(w->w_store);
+cancel:
+	if (w->w_tree)
+		hasher_cancel(w->w_hasher);
+	return rc;
+}
+
+/* A checkpoint of size was committed: tell the cadence and the loop. */
+static void
+writer_checkpointed(struct writer *w, uint64_t size)
+{
+	cadence_done(&w->w_cad, size, writer_now_ms());
+	atomic_store(&w->w_ckpt_size, size);
+	w->w_ckpts++;
+	log_debug("writer: checkpoint at size %" PRIu64, size);
+}
+
+/*
+ * Writes a transaction holding only a checkpoint of the committed log
+ * (the idle writer's timer, a request, shutdown). A failure is logged
+ * and the next attempt waits one interval.
+ */
+static void
+writer_checkpoint_only(struct writer *w)
+{
+	uint64_t size;
+	int rc, tries = 0;
+
+	do {
+		if ((rc = store_begin(w->w_store)) != 0)
+			break;
+		size = store_next_index(w->w_store);
+		if ((rc = writer_checkpoint(w, size)) == 1) {
+			/* Not signed (logged): nothing to commit. */
+			store_abort(w->w_store);
+			cadence_defer(&w->w_cad, writer_now_ms());
+			return;
+		}
+		if (rc != 0)
+			continue;
+		rc = store_commit(w->w_store);
+	} while (rc == STORE_EMAPFULL && ++tries <= WRITER_MAPFULL_RETRIES);
+	if (rc == 0) {
+		writer_checkpointed(w, size);
+		return;
+	}
+	log_warnx("writer: checkpoint-only commit failed: %s; trying again "
+	    "in %" PRIu64 " ms", store_strerror(rc), w->w_cad.cd_interval_ms);
+	cadence_defer(&w->w_cad, writer_now_ms());
+}
+
+/* After the commit: hands each batch that asked for them its leaves. */
+static void
+writer_give_leaves(struct writer *w, struct writer_batches *group)
+{
+	struct writer_batch *b;
+	size_t n;
+
+	TAILQ_FOREACH(b, group, wb_entry) {
+		if (!b->wb_want_leaves || b->wb_status != 0 ||
+		    b->wb_stored == 0 || !w->w_tree)
+			continue;
+		n = (size_t)b->wb_stored * LEAF_HASH_LEN;
+		if ((b->wb_leaves = malloc(n)) == NULL) {
+			log_warn("writer: leaf hashes for an Ack of '%s'",
+			    b->wb_producer);
+			continue;
+		}
+		memcpy(b->wb_leaves, w->w_hashes + b->wb_leaf_off *
+		    LEAF_HASH_LEN, n);
+	}
 }
 
 /*
@@ -296,24 +565,34 @@ static void
 writer_commit_group(struct writer *w, struct writer_batches *group)
 {
 	struct writer_batch *b;
-	uint64_t size;
-	size_t nb = 0, nrec = 0;
+	uint64_t size, ckpt;
+	size_t nb = 0, nrec = 0, refused = 0;
 	int rc, tries = 0;
-
-	for (;;) {
-		rc = writer_txn(w, group);
-		if (rc != STORE_EMAPFULL || ++tries > WRITER_MAPFULL_RETRIES)
-			break;
-		writer_holes_settle(w, 0);
-	}
-	writer_holes_settle(w, rc == 0);
 
 	TAILQ_FOREACH(b, group, wb_entry) {
 		nb++;
 		nrec += b->wb_frame->batch->n_records;
 	}
+	for (;;) {
+		rc = writer_txn(w, group, nrec, writer_now_ms(), &ckpt);
+		/* Each leaf failure takes one batch out of the group. */
+		if (rc == WRITER_ELEAF_RETRY && ++refused <= nb) {
+			writer_holes_settle(w, 0);
+			continue;
+		}
+		if (rc != STORE_EMAPFULL || ++tries > WRITER_MAPFULL_RETRIES)
+			break;
+		writer_holes_settle(w, 0);
+	}
+	if (rc == WRITER_ELEAF_RETRY)
+		rc = STORE_EFAULT;	/* cannot happen: nb bounds it */
+	writer_holes_settle(w, rc == 0);
+
 	if (rc == 0) {
 		size = store_next_index(w->w_store);
+		if (ckpt != 0)
+			writer_checkpointed(w, ckpt);
+		writer_give_leaves(w, group);
 		atomic_store(&w->w_log_size, size);
 		TAILQ_FOREACH(b, group, wb_entry)
 			b->wb_log_size = size;
@@ -331,7 +610,8 @@ writer_commit_group(struct writer *w, struct writer_batches *group)
 	    rc == STORE_EIO ? " (check the disk; the store may refuse every "
 	    "commit until algauditd is restarted)" : "");
 	TAILQ_FOREACH(b, group, wb_entry) {
-		if (b->wb_status != WRITER_EHOLE)
+		if (b->wb_status != WRITER_EHOLE &&
+		    b->wb_status != WRITER_ELEAF)
 			b->wb_hole = b->wb_frame->batch->records[0]->
 			    producer_seq;
 		b->wb_status = rc;
@@ -339,19 +619,64 @@ writer_commit_group(struct writer *w, struct writer_batches *group)
 	}
 }
 
-/* The writer thread: takes groups off the queue until told to stop. */
+/*
+ * Waits (w_mtx held) until batches are queued, the writer is told to
+ * stop, or a checkpoint falls due. Returns 1 when a checkpoint-only
+ * transaction is due and nothing is queued, else 0.
+ */
+static int
+writer_wait(struct writer *w)
+{
+	struct timespec ts;
+	uint64_t size, at_ns;
+	int64_t wait;
+
+	for (;;) {
+		if (!TAILQ_EMPTY(&w->w_queue) || w->w_stop)
+			return 0;
+		if (w->w_ckpt_asked) {
+			cadence_ask(&w->w_cad);
+			w->w_ckpt_asked = 0;
+		}
+		size = atomic_load(&w->w_log_size);
+		wait = w->w_tree ? cadence_wait_ms(&w->w_cad, size,
+		    writer_now_ms()) : -1;
+		if (wait == 0)
+			return 1;
+		if (wait < 0) {
+			pthread_cond_wait(&w->w_cond, &w->w_mtx);
+			continue;
+		}
+		at_ns = writer_now_ns() + (uint64_t)wait * 1000000;
+		ts.tv_sec = (time_t)(at_ns / 1000000000);
+		ts.tv_nsec = (long)(at_ns % 1000000000);
+		pthread_cond_timedwait(&w->w_cond, &w->w_mtx, &ts);
+	}
+}
+
+/*
+ * The writer thread: takes groups off the queue until told to stop,
+ * writes the checkpoints that fall due while it is idle, and a last one
+ * of the final size before it exits.
+ */
 static void *
 writer_main(void *arg)
 {
 	struct writer *w = arg;
 	struct writer_batches group;
 	struct writer_batch *b;
-	uint64_t nrec;
+	uint64_t nrec, size;
 
 	pthread_mutex_lock(&w->w_mtx);
 	for (;;) {
-		while (TAILQ_EMPTY(&w->w_queue) && !w->w_stop)
-			pthread_cond_wait(&w->w_cond, &w->w_mtx);
+		if (writer_wait(w)) {
+			pthread_mutex_unlock(&w->w_mtx);
+			writer_checkpoint_only(w);
+			pthread_mutex_lock(&w->w_mtx);
+			/* Checkpointed acks may now be sent. */
+			event_active(w->w_done_ev, EV_READ, 0);
+			continue;
+		}
 		if (TAILQ_EMPTY(&w->w_queue))
 			break;
 		/* Everything queued, up to the record limit; never split. */
@@ -374,6 +699,18 @@ writer_main(void *arg)
 		event_active(w->w_done_ev, EV_READ, 0);
 	}
 	pthread_mutex_unlock(&w->w_mtx);
+	size = atomic_load(&w->w_log_size);
+	if (w->w_tree && size > w->w_cad.cd_size) {
+		writer_checkpoint_only(w);
+		if (atomic_load(&w->w_ckpt_size) == size)
+			log_info("writer: final checkpoint at size %" PRIu64,
+			    size);
+		else
+			log_warnx("writer: no final checkpoint; the newest "
+			    "covers %" PRIu64 " of %" PRIu64 " entries (the "
+			    "next start signs one)",
+			    atomic_load(&w->w_ckpt_size), size);
+	}
 	return NULL;
 }
 
@@ -409,6 +746,7 @@ int
 writer_start(struct daemon *d, uint64_t log_size)
 {
 	struct writer *w;
+	pthread_condattr_t ca;
 	int rc;
 
 	if ((w = calloc(1, sizeof(*w))) == NULL) {
@@ -418,17 +756,30 @@ writer_start(struct daemon *d, uint64_t log_size)
 	w->w_d = d;
 	w->w_store = d->d_store;
 	w->w_commit_max = d->d_cfg.cf_commit_max;
+	w->w_tree = d->d_cfg.cf_tree;
+	w->w_signer = d->d_signer;
+	w->w_origin = d->d_origin;
 	TAILQ_INIT(&w->w_queue);
 	TAILQ_INIT(&w->w_done);
 	TAILQ_INIT(&w->w_holes);
 	atomic_init(&w->w_log_size, log_size);
+	atomic_init(&w->w_ckpt_size, d->d_ckpt_size);
+	cadence_init(&w->w_cad, d->d_cfg.cf_ckpt_entries,
+	    d->d_cfg.cf_ckpt_interval, d->d_ckpt_size);
 	if ((rc = pthread_mutex_init(&w->w_mtx, NULL)) != 0) {
 		free(w);
 		errno = rc;
 		log_warn("writer: pthread_mutex_init");
 		return -1;
 	}
-	if ((rc = pthread_cond_init(&w->w_cond, NULL)) != 0) {
+	/* The checkpoint timer waits on the monotonic clock. */
+	if ((rc = pthread_condattr_init(&ca)) == 0) {
+		if ((rc = pthread_condattr_setclock(&ca,
+		    CLOCK_MONOTONIC)) == 0)
+			rc = pthread_cond_init(&w->w_cond, &ca);
+		pthread_condattr_destroy(&ca);
+	}
+	if (rc != 0) {
 		pthread_mutex_destroy(&w->w_mtx);
 		free(w);
 		errno = rc;
@@ -436,6 +787,22 @@ writer_start(struct daemon *d, uint64_t log_size)
 		return -1;
 	}
 	d->d_writer = w;
+	if (w->w_tree) {
+		if ((w->w_key = store_leaf_key(d->d_store)) == NULL ||
+		    w->w_signer == NULL) {
+			log_warnx("writer: the store has no leaf key or the "
+			    "daemon no signing key");
+			return -1;
+		}
+		if ((rc = leaf_ctx_new(&w->w_leaf)) != 0) {
+			log_warnx("writer: leaf workspace: %s",
+			    leaf_strerror(rc));
+			return -1;
+		}
+		if (hasher_new(w->w_key, (int)d->d_cfg.cf_hash_threads,
+		    &w->w_hasher) == -1)
+			return -1;
+	}
 	if ((w->w_done_ev = event_new(d->d_base, -1, 0, writer_done_cb,
 	    w)) == NULL) {
 		log_warnx("writer: cannot create the completion event");
@@ -468,6 +835,29 @@ writer_log_size(struct writer *w)
 }
 
 /*
+ * Returns the size of the newest committed checkpoint (0: none). A
+ * batch whose commit made the log size n is covered once it is >= n.
+ */
+uint64_t
+writer_checkpoint_size(struct writer *w)
+{
+	return atomic_load(&w->w_ckpt_size);
+}
+
+/*
+ * Asks the writer for a checkpoint as soon as the log is beyond the
+ * newest one (shutdown), without waiting for the cadence. Loop thread.
+ */
+void
+writer_request_checkpoint(struct writer *w)
+{
+	pthread_mutex_lock(&w->w_mtx);
+	w->w_ckpt_asked = 1;
+	pthread_cond_signal(&w->w_cond);
+	pthread_mutex_unlock(&w->w_mtx);
+}
+
+/*
  * Stops the writer: it commits everything still queued, then exits.
  * Completions are handed to conn.c as usual, then everything is freed.
  * Call from the loop thread, after the loop stopped; NULL-safe.
@@ -477,6 +867,7 @@ writer_stop(struct daemon *d)
 {
 	struct writer *w = d->d_writer;
 	struct writer_hole *h;
+	uint64_t leaves, ns;
 
 	if (w == NULL)
 		return;
@@ -491,6 +882,16 @@ writer_stop(struct daemon *d)
 		    "and %" PRIu64 " commits (%.1f records per commit)",
 		    w->w_records, w->w_batches, w->w_commits, w->w_commits ?
 		    (double)w->w_records / w->w_commits : 0.0);
+		if (w->w_tree) {
+			hasher_stats(w->w_hasher, &leaves, &ns);
+			log_info("writer: leaf hashing %.2f us per record "
+			    "(%" PRIu64 " leaves, %" PRIu64 " hash threads "
+			    "and the writer); %" PRIu64 " checkpoints signed, "
+			    "newest at size %" PRIu64, leaves ?
+			    (double)ns / 1e3 / leaves : 0.0, leaves,
+			    d->d_cfg.cf_hash_threads, w->w_ckpts,
+			    atomic_load(&w->w_ckpt_size));
+		}
 	}
 	if (w->w_done_ev != NULL)
 		event_free(w->w_done_ev);
@@ -500,6 +901,10 @@ writer_stop(struct daemon *d)
 	}
 	pthread_cond_destroy(&w->w_cond);
 	pthread_mutex_destroy(&w->w_mtx);
+	hasher_free(w->w_hasher);
+	leaf_ctx_free(w->w_leaf);
+	free(w->w_jobs);
+	free(w->w_hashes);
 	free(w->w_buf);
 	free(w);
 	d->d_writer = NULL;

@@ -199,6 +199,36 @@ START_TEST(test_commit_max_records)
 }
 END_TEST
 
+START_TEST(test_verifiable_log_options)
+{
+	ck_assert_str_eq(C.cf_key, "");
+	ck_assert_uint_eq(C.cf_ckpt_entries, 10000);
+	ck_assert_uint_eq(C.cf_ckpt_interval, 500);
+	ck_assert_int_eq(C.cf_tree, 1);
+	PARSES("--key", "/etc/algaudit/signer.key", "--checkpoint-entries",
+	    "1", "--checkpoint-interval=3600000", "--tree", "off");
+	ck_assert_str_eq(C.cf_key, "/etc/algaudit/signer.key");
+	ck_assert_uint_eq(C.cf_ckpt_entries, 1);
+	ck_assert_uint_eq(C.cf_ckpt_interval, 3600000);
+	ck_assert_int_eq(C.cf_tree, 0);
+	PARSES("--tree=on");
+	ck_assert_int_eq(C.cf_tree, 1);
+	FAILS("--tree: 'maybe' is not on or off", "--tree", "maybe");
+	FAILS("--tree: requires an argument (on|off)", "--tree");
+	FAILS("--key: empty value", "--key", "");
+	FAILS("--checkpoint-entries: '0' is out of range (1..16777216)",
+	    "--checkpoint-entries", "0");
+	FAILS("--checkpoint-interval: '0' is out of range (1..3600000)",
+	    "--checkpoint-interval", "0");
+	FAILS("--checkpoint-interval: '3600001' is out of range "
+	    "(1..3600000)", "--checkpoint-interval", "3600001");
+	FAILS("--checkpoint-interval: '1s' is not a number",
+	    "--checkpoint-interval", "1s");
+	ck_assert_int_eq(cfg_set(&C, "tree", "no", E, sizeof(E)), 0);
+	ck_assert_int_eq(C.cf_tree, 0);
+}
+END_TEST
+
 START_TEST(test_flags)
 {
 	PARSES("-d");
@@ -511,6 +541,11 @@ START_TEST(test_dump_config)
 	ck_assert_ptr_nonnull(strstr(out, "\nmax-pending = 268435456\n"));
 	ck_assert_ptr_nonnull(strstr(out, "\nmax-connections = 1024\n"));
 	ck_assert_ptr_nonnull(strstr(out, "\ncommit-max-records = 65536\n"));
+	ck_assert_ptr_nonnull(strstr(out, "\ncheckpoint-entries = 10000\n"));
+	ck_assert_ptr_nonnull(strstr(out, "\ncheckpoint-interval = 500\n"));
+	ck_assert_ptr_nonnull(strstr(out, "\ntree = on\n"));
+	/* An unset key is the store's default, not an empty value. */
+	ck_assert_ptr_null(strstr(out, "\nkey = "));
 	/* Command-line-only switches are not configuration. */
 	ck_assert_ptr_null(strstr(out, "verbose"));
 	free(out);
@@ -523,7 +558,7 @@ START_TEST(test_dump_reparses)
 	struct cfg orig;
 
 	PARSES("--max-pending", "3G", "--listen", "tcp:127.0.0.1:9",
-	    "--commit-max-records", "77");
+	    "--commit-max-records", "77", "--tree", "off", "--key", "/k");
 	orig = C;
 	out = capture(1);
 	cfg_setup();
@@ -540,6 +575,8 @@ START_TEST(test_dump_reparses)
 	}
 	ck_assert_uint_eq(C.cf_max_pending, orig.cf_max_pending);
 	ck_assert_uint_eq(C.cf_commit_max, 77);
+	ck_assert_int_eq(C.cf_tree, 0);
+	ck_assert_str_eq(C.cf_key, "/k");
 	ck_assert_uint_eq(C.cf_nlisten, 1);
 	ck_assert_str_eq(C.cf_listen[0].ep_text, "tcp:127.0.0.1:9");
 	free(out);
@@ -550,7 +587,10 @@ START_TEST(test_usage_lists_every_option)
 {
 	static const char *opts[] = { "--store DIR", "--listen ENDPOINT",
 	    "--origin NAME", "--max-frame BYTES", "--max-pending BYTES",
-	    "--max-connections N", "--commit-max-records N",
+	    "--max-connections N", "--commit-max-records N", "--key FILE",
+	    "--checkpoint-entries N", "--checkpoint-interval MS",
+	    "--tree on|off", "(default 10000; 1..16777216)",
+	    "(default 500; 1..3600000)", "(default on)",
 	    "-d, --foreground", "-v, --verbose", "-n, --check-config",
 	    "--dump-config", "-h, --help", "(default 4M; 1024..67108864)",
 	    "(default unix:./var/algauditd.sock)", "Exit status:",
@@ -592,6 +632,7 @@ cfg_suite(void)
 	tcase_add_test(tc, test_max_pending);
 	tcase_add_test(tc, test_max_connections);
 	tcase_add_test(tc, test_commit_max_records);
+	tcase_add_test(tc, test_verifiable_log_options);
 	tcase_add_test(tc, test_flags);
 	tcase_add_test(tc, test_grouped_short_flags);
 	tcase_add_test(tc, test_check_mode);
