@@ -9,6 +9,14 @@
  * With --latency it also samples the time from algaudit_log() to the
  * acknowledgement of every 256th record and prints p50/p99; --rate
  * paces each thread, so latency can be measured below saturation.
+ *
+ * --ack-level checkpointed and --receipts set the handle's options of
+ * the same names; --sync-every K logs every K-th record of thread 0
+ * with algaudit_log_sync(), checks its receipt (at the checkpointed
+ * level the checkpoint size must exceed the index; with --receipts the
+ * leaf hash must be there) and prints the last one:
+ *
+ *   receipt seq S index I log_size L checkpoint_size C leaf_hash HEX
  */
 #include <errno.h>
 #include <getopt.h>
@@ -33,6 +41,11 @@ struct producer {
 	int			 p_latency;
 	uint64_t		 p_rate;	/* per thread; 0: flat out */
 	int			 p_until_efull;	/* stop at the first EFULL */
+	uint64_t		 p_sync_every;	/* thread 0: log_sync each K */
+	int			 p_ack_level;	/* ALGAUDIT_ACK_* */
+	int			 p_receipts;	/* leaf hashes asked for */
+	struct algaudit_receipt	*p_receipt;	/* the last sync's */
+	uint64_t		 p_syncs;
 	atomic_uint_fast64_t	 p_efull_at;	/* record n that got EFULL */
 	/* latency samples: queued position and time of the log call */
 	uint64_t		*p_pos;
@@ -97,6 +110,78 @@ producer_fill(struct producer *p, struct algaudit_record *rec, int id,
 	return 0;
 }
 
+/*
+ * Checks the receipt of a log_sync against the handle's options; prints
+ * why and returns -1 when it falls short.
+ */
+static int
+producer_check_receipt(const struct producer *p, uint64_t n)
+{
+	const struct algaudit_receipt *r = p->p_receipt;
+	uint8_t leaf[32];
+	uint64_t index;
+	int rc;
+
+	if (algaudit_receipt_index(r, &index) != 0) {
+		/*
+		 * The daemon had it already (a resend after a reconnect):
+		 * the Welcome said so, with no index and no leaf hash.
+		 */
+		if (p->p_ack_level == ALGAUDIT_ACK_CHECKPOINTED &&
+		    algaudit_receipt_checkpoint_size(r) == 0) {
+			fprintf(stderr, "itest_producer: receipt of record %"
+			    PRIu64 ": no checkpoint size\n", n);
+			return -1;
+		}
+		return 0;
+	}
+	if (p->p_ack_level == ALGAUDIT_ACK_CHECKPOINTED &&
+	    algaudit_receipt_checkpoint_size(r) <= index) {
+		fprintf(stderr, "itest_producer: receipt of record %" PRIu64
+		    ": checkpoint size %" PRIu64 " does not cover index %"
+		    PRIu64 "\n", n, algaudit_receipt_checkpoint_size(r),
+		    index);
+		return -1;
+	}
+	if (p->p_ack_level == ALGAUDIT_ACK_DURABLE &&
+	    algaudit_receipt_checkpoint_size(r) != 0) {
+		fprintf(stderr, "itest_producer: durable receipt with a "
+		    "checkpoint size\n");
+		return -1;
+	}
+	rc = algaudit_receipt_leaf_hash(r, leaf);
+	if (p->p_receipts ? rc != 0 : rc != ALGAUDIT_ENOTFOUND) {
+		fprintf(stderr, "itest_producer: receipt of record %" PRIu64
+		    ": leaf hash: %s\n", n, algaudit_strerror(rc));
+		return -1;
+	}
+	return 0;
+}
+
+/* Prints the last receipt taken, in the format of the file comment. */
+static void
+producer_print_receipt(const struct producer *p)
+{
+	const struct algaudit_receipt *r = p->p_receipt;
+	uint8_t leaf[32];
+	uint64_t index = 0;
+	int i;
+
+	if (p->p_syncs == 0)
+		return;
+	(void)algaudit_receipt_index(r, &index);
+	printf("receipt seq %" PRIu64 " index %" PRIu64 " log_size %" PRIu64
+	    " checkpoint_size %" PRIu64 " leaf_hash ", algaudit_receipt_seq(r),
+	    index, algaudit_receipt_log_size(r),
+	    algaudit_receipt_checkpoint_size(r));
+	if (algaudit_receipt_leaf_hash(r, leaf) == 0)
+		for (i = 0; i < 32; i++)
+			printf("%02x", leaf[i]);
+	else
+		printf("-");
+	printf(" syncs %" PRIu64 "\n", p->p_syncs);
+}
+
 /* Logs this thread's records in order; retries EFULL (back-pressure). */
 static void *
 producer_thread_main(void *arg)
@@ -132,9 +217,21 @@ producer_thread_main(void *arg)
 			break;
 		}
 		t0 = producer_now();
-		while ((rc = algaudit_log(p->p_client, rec)) ==
-		    ALGAUDIT_EFULL && !p->p_until_efull)
-			;	/* the block policy already waited; go on */
+		if (pt->pt_id == 0 && p->p_sync_every > 0 &&
+		    n % p->p_sync_every == 0) {
+			rc = algaudit_log_sync(p->p_client, rec, 30000,
+			    p->p_receipt);
+			if (rc == 0) {
+				p->p_syncs++;
+				if (producer_check_receipt(p, n) == -1) {
+					atomic_store(&p->p_failed, 1);
+					break;
+				}
+			}
+		} else
+			while ((rc = algaudit_log(p->p_client, rec)) ==
+			    ALGAUDIT_EFULL && !p->p_until_efull)
+				;	/* the block policy already waited */
 		if (rc == ALGAUDIT_EFULL) {
 			atomic_store(&p->p_efull_at, n);
 			printf("efull at record %" PRIu64 " after %.0f ms\n", n,
@@ -214,7 +311,8 @@ producer_usage(void)
 	fprintf(stderr, "usage: itest_producer --connect ENDPOINT --producer "
 	    "NAME --count N [--threads T] [--spool DIR] [--latency] "
 	    "[--flush-timeout SEC] [--rate RECORDS_PER_S] [--queue RECORDS] "
-	    "[--block-timeout MS] [--until-efull]\n"
+	    "[--block-timeout MS] [--until-efull] [--ack-level durable|"
+	    "checkpointed] [--receipts] [--sync-every K]\n"
 	    "  --count 0 only opens, flushes and closes (replays a spool)\n");
 	exit(2);
 }
@@ -234,6 +332,9 @@ main(int argc, char **argv)
 		{ "queue", required_argument, NULL, 'q' },
 		{ "block-timeout", required_argument, NULL, 'b' },
 		{ "until-efull", no_argument, NULL, 'e' },
+		{ "ack-level", required_argument, NULL, 'a' },
+		{ "receipts", no_argument, NULL, 'R' },
+		{ "sync-every", required_argument, NULL, 'S' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct producer p;
@@ -261,6 +362,16 @@ main(int argc, char **argv)
 		case 'q': queue = strtoull(optarg, NULL, 10); break;
 		case 'b': block_ms = (uint32_t)atoi(optarg); break;
 		case 'e': p.p_until_efull = 1; break;
+		case 'a':
+			if (strcmp(optarg, "durable") == 0)
+				p.p_ack_level = ALGAUDIT_ACK_DURABLE;
+			else if (strcmp(optarg, "checkpointed") == 0)
+				p.p_ack_level = ALGAUDIT_ACK_CHECKPOINTED;
+			else
+				producer_usage();
+			break;
+		case 'R': p.p_receipts = 1; break;
+		case 'S': p.p_sync_every = strtoull(optarg, NULL, 10); break;
 		default: producer_usage();
 		}
 	}
@@ -268,8 +379,15 @@ main(int argc, char **argv)
 	    p.p_threads < 1 || p.p_threads > 64)
 		producer_usage();
 
-	if (algaudit_options_new(&opts) != 0)
+	if (algaudit_options_new(&opts) != 0 ||
+	    algaudit_receipt_new(&p.p_receipt) != 0)
 		goto out;
+	if ((rc = algaudit_options_set_ack_level(opts, p.p_ack_level)) != 0 ||
+	    (rc = algaudit_options_set_receipts(opts, p.p_receipts)) != 0) {
+		fprintf(stderr, "itest_producer: options: %s\n",
+		    algaudit_strerror(rc));
+		goto out;
+	}
 	if (spool != NULL &&
 	    ((rc = algaudit_options_set_spool(opts, spool, 0)) != 0 ||
 	    (rc = algaudit_options_set_overflow(opts,
@@ -326,6 +444,7 @@ main(int argc, char **argv)
 		pthread_join(mon, NULL);
 		producer_print_latency(&p);
 	}
+	producer_print_receipt(&p);
 	printf("producer %s records %" PRIu64 " seconds %.3f records_per_s "
 	    "%.0f queued %" PRIu64 " sent %" PRIu64 " acked %" PRIu64
 	    " retried %" PRIu64 " spooled %" PRIu64 " rejected %" PRIu64
@@ -359,6 +478,7 @@ out:
 		ret = 1;
 	}
 	algaudit_options_free(opts);
+	algaudit_receipt_free(p.p_receipt);
 	free(tids);
 	free(pts);
 	free(p.p_pos);
