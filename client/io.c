@@ -262,8 +262,9 @@ io_new(struct algaudit_client *c, const char *endpoint, const char *producer,
 		    (io->io_port = strdup(colon + 1)) == NULL)
 			goto fail;
 	}
-	if ((io->io_in = malloc(io->io_in_max + FRAME_HEADER_LEN)) == NULL || (io->io_fifo = calloc(IO_MAX_INFLIGHT,
-	    sizeof(*io->io_fifo))) == NULL)
+	if ((io->io_in = malloc(io->io_in_max + FRAME_HEADER_LEN)) == NULL ||
+	    (io->io_fifo = calloc(IO_MAX_INFLIGHT, sizeof(*io->io_fifo))) ==
+	    NULL)
 		goto fail;
 	if ((io->io_wakefd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) == -1) {
 		rc = errno;
@@ -1098,9 +1099,10 @@ io_on_welcome(struct io *io, const Algaudit__V1__Welcome *w, uint64_t now)
 	if (io->io_ack_level == ALGAUDIT_ACK_CHECKPOINTED) {
 		if (!w->has_checkpoint_size ||
 		    w->checkpoint_size < w->log_size) {
-			io_fail(io, now, ALGAUDIT_LOG_ERROR, "Welcome without a "
-			    "checkpoint covering the log at the checkpointed "
-			    "level (ALGAUDIT_EPROTO)");
+			io_fail(io, now, ALGAUDIT_LOG_ERROR, "Welcome "
+			    "without a checkpoint covering the log at the "
+			    "checkpointed level: a daemon older than this "
+			    "library? (ALGAUDIT_EPROTO)");
 			return;
 		}
 		io->io_welcome_ckpt = w->checkpoint_size;

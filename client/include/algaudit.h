@@ -109,7 +109,7 @@ enum algaudit_overflow {
  */
 enum algaudit_ack_level {
 	ALGAUDIT_ACK_DURABLE = 0,	/**< once committed and fsync'd */
-	ALGAUDIT_ACK_CHECKPOINTED = 1	/**< once a signed checkpoint covers it */
+	ALGAUDIT_ACK_CHECKPOINTED = 1	/**< once a checkpoint covers it too */
 };
 
 /** Counters, read with algaudit_counter(). */

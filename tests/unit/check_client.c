@@ -51,7 +51,7 @@ struct fake {
 	uint32_t	 f_max_frame;		/* 0: the default */
 	int		 f_ack_delay_us;	/* a slow daemon */
 	int		 f_bad_leaves;		/* one leaf hash byte short */
-	int		 f_no_ckpt;		/* 1: Acks lack it, 2: Welcome */
+	int		 f_no_ckpt;	/* 1: Acks lack it, 2: the Welcome */
 	/* what the last Hello asked for */
 	int		 f_hello_level;
 	int		 f_hello_leaves;
