@@ -7,16 +7,28 @@
  * Prints one line per B:
  *
  *   store_append batch B records N bytes S seconds T records_per_s R
- *       mb_per_s M
+ *       mb_per_s M bytes_per_entry E
  *
- * (MB = 10^6 payload bytes.) Each batch size stops after N records or
- * its time budget, whichever comes first, so that B = 1 (one fsync per
- * record) stays quick on slow disks; the line says how many it did.
- * A fourth argument adds one more batch size: scripts/run-bench passes
- * the records per commit the daemon achieved, so the ceiling is measured
- * with the same batches. Asserts nothing.
+ * (MB = 10^6 payload bytes; E = size of data.mdb / N.) Each batch size
+ * stops after N records or its time budget, whichever comes first, so
+ * that B = 1 (one fsync per record) stays quick on slow disks; the line
+ * says how many it did. A fourth argument adds one more batch size:
+ * scripts/run-bench passes the records per commit the daemon achieved,
+ * so the ceiling is measured with the same batches.
  *
- * usage: bench_store [records [size [seconds-per-batch-size [batch]]]]
+ * With -t, each batch size runs a second time with the verifiable log's
+ * store work: every commit also appends its entries' leaf hashes to the
+ * Merkle tree (store_tree_append: tiles and tree size in the same
+ * transaction), and a commit that reaches a multiple of 10000 entries
+ * also stores a signed checkpoint (store_tree_root_txn, Ed25519 sign,
+ * store_checkpoint_put). The leaf hashes are synthetic (the index in
+ * a fixed 32-byte pattern): computing a commitment leaf is the writer's
+ * cost, measured by bench_leaf, not the store's. Its line starts
+ * "store_append+tree", then "tree_overhead_bytes_per_entry D" compares
+ * the two stores. Asserts nothing.
+ *
+ * usage: bench_store [-t] [records [size [seconds-per-batch-size
+ *        [batch]]]]
  *        defaults 200000, 400, 5; TMPDIR picks the disk.
  */
 #include <errno.h>
@@ -27,9 +39,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "merkle.h"
+#include "note.h"
 #include "store.h"
 
 #define BENCH_MAX_SIZE	(1 << 20)
+#define BENCH_CKPT_EVERY 10000	/* entries between checkpoints (-t) */
+#define BENCH_ORIGIN	"bench.example/log"
 
 /* Returns the monotonic time in seconds. */
 static double
@@ -44,7 +60,8 @@ bench_now(void)
 static void __attribute__((noreturn))
 bench_usage(void)
 {
-	fprintf(stderr, "usage: bench_store [records [size [seconds]]]\n");
+	fprintf(stderr, "usage: bench_store [-t] [records [size [seconds "
+	    "[batch]]]]\n");
 	exit(2);
 }
 
@@ -67,17 +84,49 @@ bench_arg(const char *s, const char *what, unsigned long max)
 }
 
 /*
+ * In the open transaction: signs and stores a checkpoint at the tree
+ * size if the commit reaches *next (a multiple of BENCH_CKPT_EVERY).
+ * Sets *advance to the next multiple for after the commit.
+ */
+static int
+bench_checkpoint(struct store *s, const struct note_signer *sg,
+    uint64_t next, uint64_t *advance)
+{
+	uint8_t root[MERKLE_HASH_LEN];
+	uint64_t size = store_tree_size(s);
+	size_t len;
+	char *note;
+	int rc;
+
+	*advance = next;
+	if (size < next)
+		return 0;
+	if ((rc = store_tree_root_txn(s, size, root)) != 0)
+		return rc;
+	if ((rc = note_checkpoint_sign(sg, BENCH_ORIGIN, size, root, &note,
+	    &len)) != 0)
+		return EIO;
+	rc = store_checkpoint_put(s, size, note, len);
+	free(note);
+	while (*advance <= size)
+		*advance += BENCH_CKPT_EVERY;
+	return rc;
+}
+
+/*
  * Appends up to n records of len bytes from buf in batches of batch
  * per commit until n or the deadline; follows the STORE_EMAPFULL retry
- * contract. Sets *done to the records committed.
+ * contract. With sg, also the leaf hashes (hashes: room for batch) and
+ * a checkpoint every BENCH_CKPT_EVERY entries. Sets *done to the
+ * records committed.
  */
 static int
 bench_run(struct store *s, unsigned char *buf, size_t len,
     unsigned long n, unsigned long batch, double deadline,
-    unsigned long *done)
+    const struct note_signer *sg, uint8_t *hashes, unsigned long *done)
 {
 	unsigned long i, k;
-	uint64_t idx;
+	uint64_t idx, ckpt = BENCH_CKPT_EVERY, advance = ckpt;
 	int rc;
 
 	*done = 0;
@@ -90,7 +139,13 @@ bench_run(struct store *s, unsigned char *buf, size_t len,
 			memcpy(buf, &idx, sizeof(idx));
 			if ((rc = store_append(s, buf, len, NULL)) != 0)
 				break;
+			if (sg != NULL)	/* a stand-in leaf hash */
+				memcpy(hashes + i * MERKLE_HASH_LEN, &idx,
+				    sizeof(idx));
 		}
+		if (rc == 0 && sg != NULL &&
+		    (rc = store_tree_append(s, hashes, k)) == 0)
+			rc = bench_checkpoint(s, sg, ckpt, &advance);
 		if (rc == 0)
 			rc = store_commit(s);
 		if (rc == STORE_EMAPFULL)
@@ -98,6 +153,7 @@ bench_run(struct store *s, unsigned char *buf, size_t len,
 		if (rc != 0)
 			return rc;
 		*done += k;
+		ckpt = advance;
 	}
 	return 0;
 }
@@ -115,19 +171,85 @@ bench_rmstore(const char *dir)
 	rmdir(dir);
 }
 
+/*
+ * One run in a fresh store under top: n records of size bytes from buf
+ * in batches of batch, with the tree and checkpoints when sg is set.
+ * Prints its line and sets *per_entry to the bytes of data.mdb per
+ * record.
+ */
+static int
+bench_one(const char *top, unsigned char *buf, unsigned long size,
+    unsigned long n, unsigned long batch, unsigned long secs,
+    const struct note_signer *sg, double *per_entry)
+{
+	struct store *s;
+	struct store_info si;
+	uint8_t *hashes = NULL;
+	char dir[1100];
+	unsigned long done = 0;
+	double t0, t;
+	int rc;
+
+	*per_entry = 0;
+	snprintf(dir, sizeof(dir), "%s/b%lu%s", top, batch,
+	    sg != NULL ? "t" : "");
+	if (sg != NULL) {
+		if ((hashes = malloc((size_t)batch * MERKLE_HASH_LEN)) == NULL)
+			return ENOMEM;
+		memset(hashes, 0xa5, (size_t)batch * MERKLE_HASH_LEN);
+	}
+	if ((rc = store_open(&s, dir, STORE_CREATE, "bench")) != 0) {
+		fprintf(stderr, "bench_store: open %s: %s\n", dir,
+		    store_strerror(rc));
+		free(hashes);
+		return rc;
+	}
+	t0 = bench_now();
+	rc = bench_run(s, buf, size, n, batch, t0 + (double)secs, sg, hashes,
+	    &done);
+	t = bench_now() - t0;
+	if (rc == 0)
+		rc = store_info(s, &si);
+	store_close(s);
+	bench_rmstore(dir);
+	free(hashes);
+	if (rc != 0) {
+		fprintf(stderr, "bench_store: batch %lu%s: %s\n", batch,
+		    sg != NULL ? " with tree" : "", store_strerror(rc));
+		return rc;
+	}
+	if (done > 0)
+		*per_entry = (double)si.si_file_size / (double)done;
+	printf("store_append%s batch %lu records %lu bytes %lu "
+	    "seconds %.2f records_per_s %.0f mb_per_s %.2f "
+	    "bytes_per_entry %.1f\n", sg != NULL ? "+tree" : "",
+	    batch, done, size, t, (double)done / t,
+	    (double)done * (double)size / 1e6 / t, *per_entry);
+	fflush(stdout);
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
 	unsigned long batches[] = { 1, 100, 1000, 0 };
-	struct store *s;
+	struct note_signer *sg = NULL;
 	unsigned char *buf;
 	const char *tmp;
-	char top[1024], dir[1100];
-	unsigned long n = 200000, size = 400, secs = 5, done;
-	double t0, t;
+	char top[1024];
+	unsigned long n = 200000, size = 400, secs = 5;
+	double plain, tree;
 	size_t i, j;
-	int rc, status = 0;
+	int status = 0;
 
+	if (argc > 1 && strcmp(argv[1], "-t") == 0) {
+		if (note_signer_generate(BENCH_ORIGIN, &sg) != 0) {
+			fprintf(stderr, "bench_store: cannot make a key\n");
+			return 1;
+		}
+		argc--;
+		argv++;
+	}
 	if (argc > 5)
 		bench_usage();
 	if (argc > 1)
@@ -142,6 +264,7 @@ main(int argc, char **argv)
 		size = 8;	/* room for the index we stamp in */
 	if ((buf = malloc(size)) == NULL) {
 		fprintf(stderr, "bench_store: out of memory\n");
+		note_signer_free(sg);
 		return 1;
 	}
 	/* Incompressible-looking bytes; the store does not care. */
@@ -155,36 +278,29 @@ main(int argc, char **argv)
 		fprintf(stderr, "bench_store: mkdtemp %s: %s\n", top,
 		    strerror(errno));
 		free(buf);
+		note_signer_free(sg);
 		return 1;
 	}
 	for (i = 0; i < sizeof(batches) / sizeof(batches[0]) &&
 	    batches[i] > 0; i++) {
-		snprintf(dir, sizeof(dir), "%s/b%lu", top, batches[i]);
-		if ((rc = store_open(&s, dir, STORE_CREATE, "bench")) != 0) {
-			fprintf(stderr, "bench_store: open %s: %s\n", dir,
-			    store_strerror(rc));
+		if (bench_one(top, buf, size, n, batches[i], secs, NULL,
+		    &plain) != 0) {
 			status = 1;
 			break;
 		}
-		t0 = bench_now();
-		rc = bench_run(s, buf, size, n, batches[i], t0 + (double)secs,
-		    &done);
-		t = bench_now() - t0;
-		store_close(s);
-		bench_rmstore(dir);
-		if (rc != 0) {
-			fprintf(stderr, "bench_store: batch %lu: %s\n",
-			    batches[i], store_strerror(rc));
+		if (sg == NULL)
+			continue;
+		if (bench_one(top, buf, size, n, batches[i], secs, sg,
+		    &tree) != 0) {
 			status = 1;
 			break;
 		}
-		printf("store_append batch %lu records %lu bytes %lu "
-		    "seconds %.2f records_per_s %.0f mb_per_s %.2f\n",
-		    batches[i], done, size, t, (double)done / t,
-		    (double)done * (double)size / 1e6 / t);
+		printf("tree_overhead_bytes_per_entry batch %lu %.1f\n",
+		    batches[i], tree - plain);
 		fflush(stdout);
 	}
 	rmdir(top);
 	free(buf);
+	note_signer_free(sg);
 	return status;
 }
