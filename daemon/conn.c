@@ -371,6 +371,7 @@ conn_drain(struct conn *c)
 	if (c->c_pause & CONN_PAUSE_PENDING)
 		TAILQ_REMOVE(&c->c_d->d_paused, c, c_pause_entry);
 	c->c_pause = 0;
+	c->c_welcome_wait = 0;	/* fenced or stopping: no Welcome any more */
 	conn_set_state(c, CONN_DRAINING);
 	conn_update_read(c);
 }
@@ -1125,7 +1126,8 @@ conn_after_done(struct daemon *d)
 	}
 	for (c = TAILQ_FIRST(&d->d_conns); c != NULL; c = next) {
 		next = TAILQ_NEXT(c, c_entry);
-		if (c->c_welcome_wait && conn_welcome_ready(c))
+		if (c->c_welcome_wait && c->c_state == CONN_HELLO &&
+		    conn_welcome_ready(c))
 			conn_welcome(c);
 	}
 	if (d->d_pending < d->d_cfg.cf_max_pending)
