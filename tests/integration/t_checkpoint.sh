@@ -6,7 +6,8 @@
 # checkpoint verifies with the store's key (itest_tree); checkpointed
 # acks carry a checkpoint size above the record's index and the receipt's
 # leaf hash is the tree's; kill -9 during ingest and a restart continue
-# the tree; the signing key is created mode 0600 and reused; and the
+# the tree (and `algaudit verify` passes with the published key); the
+# signing key is created mode 0600 and reused; and the
 # daemon refuses a foreign key, --tree off on a verifiable store and
 # --tree on on a store written with --tree off.
 . "$(dirname "$0")/lib.sh"
@@ -108,6 +109,9 @@ stop_daemon TERM
     tee "$T/tree4.out"
 "$CHECKER" --store "$STORE" --expect c1:1:20000 --expect t1:1:3000 \
     --expect a1:1:1000 --expect a2:1:300 --expect k1:1:150000
+# The CLI's verify agrees, with the verifier key the daemon published.
+"$AUDIT" verify --store "$STORE" --key "$(vkey "$DAEMON_LOG".*)" ||
+    fail "algaudit verify failed after kill -9 and restart"
 
 say "the key is reused across restarts"
 [ "$(vkey "$DAEMON_LOG".* | wc -l)" -eq 1 ] ||
