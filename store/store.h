@@ -17,18 +17,21 @@
  *
  * Threads. One struct store may be shared by several threads:
  * - the writer calls (store_begin, store_append, store_producer_get_txn,
- *   store_producer_put, store_commit, store_abort, store_set_fault,
- *   store_next_index) come from one thread at a time, normally the
- *   daemon's writer thread;
+ *   store_producer_put, store_tree_append, store_tree_root_txn,
+ *   store_checkpoint_put, store_commit, store_abort, store_set_fault,
+ *   store_next_index, store_tree_size) come from one thread at a time,
+ *   normally the daemon's writer thread;
  * - the reader calls (store_info, store_producer_get,
- *   store_producers_each, store_iter_*) may run from any thread,
- *   concurrently with each other and with an open write transaction;
- *   they see the last committed state. One iterator is used by one
- *   thread at a time (any thread: the store uses MDB_NOTLS);
+ *   store_producers_each, store_iter_*, store_view_*) may run from any
+ *   thread, concurrently with each other and with an open write
+ *   transaction; they see the last committed state. One iterator or
+ *   view is used by one thread at a time (any thread: the store uses
+ *   MDB_NOTLS); store_leaf_key() is usable from any thread;
  * - store_open and store_close run alone.
  * Growing the map waits until no read transaction of this process is
- * open, so the writer thread must not hold an iterator (or sit in a
- * store_producers_each callback) while it calls a writer function.
+ * open, so the writer thread must not hold an iterator or a view (or
+ * sit in a store_producers_each callback) while it calls a writer
+ * function.
  *
  * Map size and the retry contract. A new store maps 64 MiB, an existing
  * one at least its file size. store_begin() doubles the map (by at most
@@ -131,12 +134,18 @@ typedef int (*store_producer_fn)(const char *, size_t,
  *			STORE_ORIGIN_MAX bytes of UTF-8, no control
  *			characters), or NULL for "<hostname>/algaudit".
  *			Ignored (but still checked) for an existing store.
+ * A writer creates the leaf master secret of a store that has no
+ * entries and none yet; every open loads it (store_leaf_key()).
  * @return 0; EINVAL (bad flags, dir or origin, or a malformed testing
  *	hook variable); ENOENT (no such directory or store); ENOTDIR;
  *	STORE_EFORMAT (not an algaudit store: a foreign LMDB environment,
- *	a file that is not LMDB, or a newer format); STORE_ECORRUPT;
- *	STORE_ELOCKED (a writer open while another process writes);
- *	STORE_EREADERS; STORE_ELMDB; or an errno such as EACCES or ENOMEM.
+ *	a file that is not LMDB, a newer format or leaf format, or a
+ *	store with entries but no leaf secret, written by a pre-release
+ *	without a Merkle tree); STORE_ECORRUPT (including, for a writer,
+ *	a tree size above the entry count); STORE_ELOCKED (a writer open
+ *	while another process writes); STORE_EREADERS; STORE_ELMDB; EIO
+ *	(no random bytes for a new leaf secret); or an errno such as
+ *	EACCES or ENOMEM.
  */
 int	 store_open(struct store **, const char *, int, const char *);
 
