@@ -205,6 +205,11 @@ START_TEST(test_verifiable_log_options)
 	ck_assert_uint_eq(C.cf_ckpt_entries, 10000);
 	ck_assert_uint_eq(C.cf_ckpt_interval, 500);
 	ck_assert_int_eq(C.cf_tree, 1);
+	ck_assert_uint_eq(C.cf_hash_threads, 1);
+	PARSES("--hash-threads", "0");
+	ck_assert_uint_eq(C.cf_hash_threads, 0);
+	FAILS("--hash-threads: '17' is out of range (0..16)",
+	    "--hash-threads", "17");
 	PARSES("--key", "/etc/algaudit/signer.key", "--checkpoint-entries",
 	    "1", "--checkpoint-interval=3600000", "--tree", "off");
 	ck_assert_str_eq(C.cf_key, "/etc/algaudit/signer.key");
@@ -589,7 +594,8 @@ START_TEST(test_usage_lists_every_option)
 	    "--origin NAME", "--max-frame BYTES", "--max-pending BYTES",
 	    "--max-connections N", "--commit-max-records N", "--key FILE",
 	    "--checkpoint-entries N", "--checkpoint-interval MS",
-	    "--tree on|off", "(default 10000; 1..16777216)",
+	    "--tree on|off", "--hash-threads N", "(default 1; 0..16)",
+	    "(default 10000; 1..16777216)",
 	    "(default 500; 1..3600000)", "(default on)",
 	    "-d, --foreground", "-v, --verbose", "-n, --check-config",
 	    "--dump-config", "-h, --help", "(default 4M; 1024..67108864)",
