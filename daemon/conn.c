@@ -48,6 +48,15 @@
 
 #define CONN_PAUSE_OUTPUT	0x01	/* the client does not read */
 #define CONN_PAUSE_PENDING	0x02	/* the writer's queue is full */
+#define CONN_PAUSE_ANSWERS	0x04	/* too many answers owed */
+
+/*
+ * Most answers a connection may owe before it stops being read. Every
+ * batch queues an answer, and answers leave in order, so while the
+ * oldest waits for a commit a client could pile up refused batches
+ * (each a few bytes on the wire, an answer of half a KiB) without bound.
+ */
+#define CONN_ANSWERS_MAX	1024
 
 #define CONN_MSG_MAX		512
 #define CONN_STORE_RETRIES	3	/* store_producer_get on STORE_EBUSY */
@@ -101,6 +110,8 @@ struct conn {
 	struct conn_answers	 c_answers;
 	size_t			 c_inflight;	/* batches with the writer */
 	int			 c_pause;	/* CONN_PAUSE_* */
+	size_t			 c_nanswers;	/* answers in c_answers */
+	int			 c_submitted;	/* a batch went to the writer */
 	int			 c_eof;		/* the peer stopped sending */
 	int			 c_close_when_empty; /* after the answers */
 	int			 c_flushing;	/* last bytes on their way */
@@ -205,6 +216,7 @@ conn_pause(struct conn *c, int why)
 	if (!(c->c_pause & why))
 		log_debug("conn %llu: reading paused (%s)", c->c_id,
 		    why == CONN_PAUSE_OUTPUT ? "client does not read" :
+		    why == CONN_PAUSE_ANSWERS ? "too many answers owed" :
 		    "writer queue over --max-pending");
 	c->c_pause |= why;
 	conn_update_read(c);
@@ -316,6 +328,7 @@ conn_flush(struct conn *c)
 		return;
 	while ((a = TAILQ_FIRST(&c->c_answers)) != NULL && a->a_ready) {
 		TAILQ_REMOVE(&c->c_answers, a, a_entry);
+		c->c_nanswers--;
 		rc = conn_send_answer(c, a);
 		free(a->a_leaves);
 		free(a);
@@ -341,6 +354,9 @@ conn_flush(struct conn *c)
 	}
 	if (out > CONN_OUTPUT_HIGH && conn_may_read(c, 1))
 		conn_pause(c, CONN_PAUSE_OUTPUT);
+	if ((c->c_pause & CONN_PAUSE_ANSWERS) &&
+	    c->c_nanswers <= CONN_ANSWERS_MAX / 2)
+		conn_unpause(c, CONN_PAUSE_ANSWERS);
 }
 
 /* Appends an answer to the FIFO; returns it, or NULL (out of memory). */
@@ -354,6 +370,7 @@ conn_answer_new(struct conn *c)
 		return NULL;
 	}
 	TAILQ_INSERT_TAIL(&c->c_answers, a, a_entry);
+	c->c_nanswers++;
 	return a;
 }
 
@@ -683,6 +700,8 @@ conn_batch(struct conn *c, struct writer_batch *b)
 	c->c_records += batch->n_records;
 	d->d_inflight++;
 	d->d_pending += b->wb_mem;
+	b->wb_session_start = !c->c_submitted;
+	c->c_submitted = 1;
 	writer_submit(d->d_writer, b);
 	return 0;
 }
@@ -792,6 +811,10 @@ conn_process(struct conn *c, int budget, int final)
 		if (!final && c->c_state == CONN_ACTIVE &&
 		    d->d_pending >= d->d_cfg.cf_max_pending) {
 			conn_pause(c, CONN_PAUSE_PENDING);
+			return;
+		}
+		if (!final && c->c_nanswers >= CONN_ANSWERS_MAX) {
+			conn_pause(c, CONN_PAUSE_ANSWERS);
 			return;
 		}
 		if ((rc = conn_read_frame(c)) != 1)

@@ -215,6 +215,7 @@ struct writer_batch {
 	uint32_t	 wb_duplicates;
 	uint64_t	 wb_hole;	/* failed: resend from this seq */
 	int		 wb_clears_hole; /* writer thread only */
+	int		 wb_session_start; /* first batch after a Welcome */
 	size_t		 wb_leaf_off;	/* writer thread: first hash in group */
 	Algaudit__V1__Peer wb_pmsg;	/* writer thread: the entries' peer */
 	uint8_t		*wb_leaves;	/* wb_stored leaf hashes, if wanted */

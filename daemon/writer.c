@@ -48,6 +48,9 @@
  */
 #define WRITER_ELEAF_RETRY	(-32002)
 
+/* wh_cleared: the hole is closed by a new connection, not a resend. */
+#define WRITER_HOLE_NEW_SESSION	2
+
 /* Entries appended between two hand-overs to the hasher. */
 #define WRITER_PUBLISH_EVERY	32
 
@@ -177,9 +180,17 @@ writer_holes_settle(struct writer *w, int committed)
 	for (h = TAILQ_FIRST(&w->w_holes); h != NULL; h = next) {
 		next = TAILQ_NEXT(h, wh_entry);
 		if (committed && h->wh_cleared) {
-			log_info("writer: producer '%s' resent from seq %"
-			    PRIu64 "; accepting its batches again",
-			    h->wh_producer, h->wh_floor);
+			if (h->wh_cleared == WRITER_HOLE_NEW_SESSION)
+				log_info("writer: producer '%s' reconnected "
+				    "and resumed from its Welcome; records "
+				    "from seq %" PRIu64 " that it did not "
+				    "resend were never acknowledged and are "
+				    "not in the log", h->wh_producer,
+				    h->wh_floor);
+			else
+				log_info("writer: producer '%s' resent from "
+				    "seq %" PRIu64 "; accepting its batches "
+				    "again", h->wh_producer, h->wh_floor);
 			TAILQ_REMOVE(&w->w_holes, h, wh_entry);
 			free(h);
 		} else
@@ -204,6 +215,18 @@ writer_hole_check(struct writer *w, struct writer_batch *b, uint64_t mark)
 	if ((h = writer_hole_find(w, b->wb_producer)) == NULL ||
 	    h->wh_cleared)
 		return 0;
+	/*
+	 * The first batch of a new connection: its Welcome was sent after
+	 * every earlier batch of the producer came back, with the mark as
+	 * committed, and the client resumes from there with whatever it
+	 * still holds. A producer process that died with the failed records
+	 * in memory never resends them; waiting for them would refuse it
+	 * forever (found in review).
+	 */
+	if (b->wb_session_start) {
+		h->wh_cleared = WRITER_HOLE_NEW_SESSION;
+		return 0;
+	}
 	for (i = 0; i < batch->n_records; i++)
 		if (batch->records[i]->producer_seq > mark)
 			break;

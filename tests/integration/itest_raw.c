@@ -32,6 +32,25 @@
 
 static int raw_fd = -1;
 static const char *raw_producer;
+static const char *raw_path;
+
+/* Connects to the daemon's unix socket at raw_path, or exits. */
+static void
+raw_connect(void)
+{
+	struct sockaddr_un sun;
+	struct timeval tv = { 5, 0 };
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	strncpy(sun.sun_path, raw_path, sizeof(sun.sun_path) - 1);
+	if ((raw_fd = socket(AF_UNIX, SOCK_STREAM, 0)) == -1 ||
+	    connect(raw_fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
+		perror("itest_raw: connect");
+		exit(1);
+	}
+	setsockopt(raw_fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+}
 
 /* Writes all of buf or exits. */
 static void
@@ -289,6 +308,24 @@ raw_mode(const char *mode)
 		raw_producer = "has space";
 		raw_hello(1);
 		raw_answers(2);
+	} else if (strcmp(mode, "hole-new-session") == 0) {
+		/*
+		 * Run with ALGAUDIT_STORE_FAULT=commit:2:eio. Seq 1 commits,
+		 * seq 2's commit fails; the producer "dies" without resending
+		 * it, and its successor starts far above: it must be served.
+		 */
+		raw_hello(1);
+		raw_good(1);
+		raw_answers(2);
+		raw_good(2);
+		raw_answers(1);
+		close(raw_fd);
+		printf("reconnect\n");
+		raw_connect();
+		raw_hello(1);
+		raw_answers(1);
+		raw_good(65537);
+		raw_answers(1);
 	} else if (strncmp(mode, "invalid-", 8) == 0) {
 		/*
 		 * A batch of three records whose second is invalid, then a
@@ -346,8 +383,6 @@ main(int argc, char **argv)
 		{ "producer", required_argument, NULL, 'p' },
 		{ NULL, 0, NULL, 0 }
 	};
-	struct sockaddr_un sun;
-	struct timeval tv = { 5, 0 };
 	const char *ep = NULL;
 	int ch;
 
@@ -364,15 +399,8 @@ main(int argc, char **argv)
 		    "--producer NAME MODE\n");
 		exit(2);
 	}
-	memset(&sun, 0, sizeof(sun));
-	sun.sun_family = AF_UNIX;
-	strncpy(sun.sun_path, ep + 5, sizeof(sun.sun_path) - 1);
-	if ((raw_fd = socket(AF_UNIX, SOCK_STREAM, 0)) == -1 ||
-	    connect(raw_fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
-		perror("itest_raw: connect");
-		exit(1);
-	}
-	setsockopt(raw_fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	raw_path = ep + 5;
+	raw_connect();
 	raw_mode(argv[optind]);
 	close(raw_fd);
 	return 0;
