@@ -520,6 +520,9 @@ algaudit_counter(const struct algaudit_client *c, int id)
 
 	if (c == NULL || id < 0 || id >= ALGAUDIT_COUNTER_MAX)
 		return 0;
+	/* In a child the queue lock may have been held at fork(). */
+	if (client_forked(c))
+		return 0;
 	switch (id) {
 	case ALGAUDIT_COUNTER_QUEUED:
 		return queue_head(c->c_q) - io_loss_records(c->c_io);

@@ -1111,7 +1111,11 @@ io_on_welcome(struct io *io, const Algaudit__V1__Welcome *w, uint64_t now)
 		io->io_seq_floor = w->durable_seq;
 	io->io_welcomed = 1;
 	io->io_failures = 0;
-	backoff_reset(&io->io_backoff);
+	/*
+	 * The backoff is reset by the first Ack, not here: a daemon that
+	 * welcomes us and then refuses what we send with a fatal error
+	 * would otherwise see us reconnect at the initial delay forever.
+	 */
 	if (io->io_connected_once)
 		client_count(io->io_c, ALGAUDIT_COUNTER_RECONNECTS, 1);
 	io->io_connected_once = 1;
@@ -1263,8 +1267,10 @@ io_on_frame(struct io *io, const uint8_t *body, size_t len, uint64_t now)
 		if (io->io_state != IO_READY)
 			io_fail(io, now, ALGAUDIT_LOG_ERROR, "Ack before "
 			    "Welcome (ALGAUDIT_EPROTO)");
-		else
+		else {
+			backoff_reset(&io->io_backoff);
 			io_on_ack(io, sf->ack, now);
+		}
 		break;
 	case ALGAUDIT__V1__SERVER_FRAME__MSG_ERROR:
 		io_on_error(io, sf->error, now);

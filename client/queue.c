@@ -18,7 +18,6 @@
  * from the tail, once they are acknowledged or moved to the spool.
  * Nothing here does I/O or allocates after queue_new().
  */
-#include <assert.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -272,7 +271,16 @@ queue_release(struct queue *q, uint64_t n)
 	if (n == 0)
 		return;
 	pthread_mutex_lock(&q->q_lock);
-	assert(n <= q->q_head - q->q_tail);
+	/*
+	 * Releasing more than is held would be a bug of the I/O thread;
+	 * the library must not abort its host for it, so clamp.
+	 */
+	if (n > q->q_head - q->q_tail)
+		n = q->q_head - q->q_tail;
+	if (n == 0) {
+		pthread_mutex_unlock(&q->q_lock);
+		return;
+	}
 	for (i = 0; i < n; i++) {
 		s = &q->q_slots[(q->q_tail + i) % q->q_nslots];
 		atomic_store_explicit(&s->qs_state, QUEUE_SLOT_FREE,

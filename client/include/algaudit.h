@@ -502,7 +502,7 @@ ALGAUDIT_API int algaudit_flush(struct algaudit_client *client,
  * count every record resolved, including loss records and records a
  * predecessor spooled; PENDING is what entered (queued, loss records,
  * a predecessor's spooled records) minus what was resolved.
- * @return the value, or 0 for an unknown id or a NULL client.
+ * @return the value, or 0 for an unknown id (and in a child after fork()).or a NULL client.
  */
 ALGAUDIT_API uint64_t algaudit_counter(const struct algaudit_client *client,
     int id);
