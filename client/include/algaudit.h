@@ -502,7 +502,8 @@ ALGAUDIT_API int algaudit_flush(struct algaudit_client *client,
  * count every record resolved, including loss records and records a
  * predecessor spooled; PENDING is what entered (queued, loss records,
  * a predecessor's spooled records) minus what was resolved.
- * @return the value, or 0 for an unknown id (and in a child after fork()).or a NULL client.
+ * @return the value; 0 for an unknown id, a NULL client, or in a child
+ *     after fork().
  */
 ALGAUDIT_API uint64_t algaudit_counter(const struct algaudit_client *client,
     int id);
