@@ -46,7 +46,7 @@ $CC -std=c11 -O2 -g $WARN -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE \
     "$OUT/algaudit.pb-c.o" -lcrypto -lprotobuf-c
 
 GO111MODULE=off GOPATH=/usr/share/gocode GOFLAGS= GOPROXY=off \
-    GOCACHE="$PWD/$OUT/gocache" \
+    GOCACHE="$(cd "$OUT" && pwd)/gocache" \
     go build -o "$OUT/verify_go" tests/interop/verify.go
 
 rm -rf "$OUT/vectors"
