@@ -8,7 +8,7 @@ start_daemon
 pids=()
 for p in k1 k2; do
 	"$PRODUCER" --connect "$EP" --producer "$p" --count 150000 \
-	    --flush-timeout 120 > "$T/$p.out" &
+	    --rate 60000 --flush-timeout 120 > "$T/$p.out" &
 	pids+=($!)
 done
 for round in 1 2; do

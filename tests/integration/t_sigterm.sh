@@ -4,7 +4,9 @@
 . "$(dirname "$0")/lib.sh"
 
 start_daemon
-"$PRODUCER" --connect "$EP" --producer s1 --count 200000 > "$T/s1.out" &
+# Paced, so the SIGTERM lands mid-stream whatever the machine's speed.
+"$PRODUCER" --connect "$EP" --producer s1 --count 200000 --rate 100000 \
+    > "$T/s1.out" &
 pid=$!
 sleep 0.5
 stop_daemon TERM
@@ -13,4 +15,5 @@ grep -q "shutdown complete" "$DAEMON_LOG".* || fail "no 'shutdown complete'"
 start_daemon
 wait "$pid" || fail "producer failed"
 cat "$T/s1.out"
+grep -q "reconnects [1-9]" "$T/s1.out" || fail "SIGTERM did not land mid-stream"
 "$CHECKER" --store "$STORE" --expect s1:1:200000
