@@ -100,9 +100,12 @@ tlog_key_generate(struct daemon *d, const char *path,
 	return 0;
 }
 
-/* Reads (or on first start creates) the signing key; checks its name. */
+/*
+ * Reads the signing key (or, when may_create, for a log that has no
+ * checkpoint yet, creates it); checks its name.
+ */
 static int
-tlog_key_load(struct daemon *d)
+tlog_key_load(struct daemon *d, int may_create)
 {
 	struct note_signer *s = NULL;
 	char err[256];
@@ -125,7 +128,17 @@ tlog_key_load(struct daemon *d)
 		snprintf(d->d_key_path, sizeof(d->d_key_path), "%s", path);
 	err[0] = '\0';
 	rc = note_signer_read(path, &s, err, sizeof(err));
-	if (rc == ENOENT && d->d_cfg.cf_key[0] == '\0') {
+	if (rc == ENOENT && d->d_cfg.cf_key[0] == '\0' && !may_create) {
+		/*
+		 * A new key could not continue the log's signatures, and
+		 * leaving it on disk would hide the real problem at the
+		 * next start (found in review).
+		 */
+		log_warnx("key %s: missing, but the store has checkpoints "
+		    "signed by its key: restore signer.key from your backup",
+		    path);
+		return -1;
+	} else if (rc == ENOENT && d->d_cfg.cf_key[0] == '\0') {
 		if (tlog_key_generate(d, path, &s) == -1)
 			return -1;
 	} else if (rc != 0) {
@@ -224,7 +237,7 @@ tlog_open(struct daemon *d)
 		    d->d_cfg.cf_store, ts.ts_entries, ts.ts_tree);
 		goto out;
 	}
-	if (tlog_key_load(d) == -1)
+	if (tlog_key_load(d, ts.ts_ckpt == NULL) == -1)
 		goto out;
 	if (ts.ts_ckpt != NULL && tlog_check_checkpoint(d, &ts) == -1)
 		goto out;
