@@ -1247,6 +1247,7 @@ cmd_verify_run(struct verify *v)
 {
 	char root[2 * MERKLE_HASH_LEN + 1];
 	uint8_t r[MERKLE_HASH_LEN];
+	uint64_t covered;
 	double secs;
 	int rc;
 
@@ -1307,6 +1308,20 @@ cmd_verify_run(struct verify *v)
 	    "checkpoints%s, %zu producers%s\n", v->v_n, root, v->v_nckpts,
 	    v->v_nckpts > 0 ? " with valid signatures" : "", v->v_nprods,
 	    v->v_prods_ok ? " with matching marks" : " (marks not checked)");
+	/*
+	 * What the OK does not cover (found in review): entries past the
+	 * newest checkpoint are bound by nothing signed yet, and a key
+	 * taken from the store itself proves nothing against the operator.
+	 */
+	covered = v->v_nckpts > 0 ? v->v_ckpts[v->v_nckpts - 1].vk_size : 0;
+	if (covered < v->v_n)
+		printf("verify: note: entries %" PRIu64 "..%" PRIu64 " are "
+		    "covered by no signed checkpoint yet\n", covered,
+		    v->v_n - 1);
+	if (v->v_nv != NULL && strcmp(v->v_keysrc, "given with --key") != 0)
+		printf("verify: note: the key came from the store itself; "
+		    "a third party should pass the log's published verifier "
+		    "key with --key\n");
 	printf("verify: %" PRIu64 " entries in %.3f s: %.0f entries/s\n",
 	    v->v_n, secs, secs > 0 ? (double)v->v_n / secs : 0.0);
 	return fflush(stdout) == 0 ? TOOLS_EXIT_OK : TOOLS_EXIT_FAIL;
