@@ -101,3 +101,28 @@ cli_help(const char *syn, const char *text)
 	printf("usage: algaudit %s\n\n%s", syn, text);
 	exit(fflush(stdout) == 0 ? TOOLS_EXIT_OK : TOOLS_EXIT_FAIL);
 }
+
+/*
+ * Opens the store in dir read-only for subcommand cmd and, when vp is
+ * not NULL, one read view of it. On failure says why, naming the store,
+ * and returns -1 with nothing left open; else 0. The caller ends the
+ * view and closes the store.
+ */
+int
+cli_store_open(const char *cmd, const char *dir, struct store **sp,
+    struct store_view **vp)
+{
+	int rc;
+
+	if ((rc = store_open(sp, dir, STORE_RDONLY, NULL)) != 0) {
+		cli_warnx(cmd, "%s: %s", dir, store_strerror(rc));
+		return -1;
+	}
+	if (vp != NULL && (rc = store_view_begin(*sp, vp)) != 0) {
+		cli_warnx(cmd, "%s: %s", dir, store_strerror(rc));
+		store_close(*sp);
+		*sp = NULL;
+		return -1;
+	}
+	return 0;
+}

@@ -87,15 +87,8 @@ cmd_checkpoint(int argc, char **argv)
 	if (list && has_size)
 		cli_usage(CMD_CHECKPOINT_USAGE, "--list and --size exclude "
 		    "each other");
-	if ((rc = store_open(&st, dir, STORE_RDONLY, NULL)) != 0) {
-		cli_warnx("checkpoint", "%s: %s", dir, store_strerror(rc));
+	if (cli_store_open("checkpoint", dir, &st, &v) == -1)
 		return TOOLS_EXIT_FAIL;
-	}
-	if ((rc = store_view_begin(st, &v)) != 0) {
-		cli_warnx("checkpoint", "%s: %s", dir, store_strerror(rc));
-		store_close(st);
-		return TOOLS_EXIT_FAIL;
-	}
 	if (list) {
 		ex = TOOLS_EXIT_OK;
 		rc = store_view_checkpoints_each(v, cmd_checkpoint_list_one,

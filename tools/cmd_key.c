@@ -96,10 +96,8 @@ cmd_key_gen(int argc, char **argv)
 	if ((size_t)snprintf(path, sizeof(path), "%s/signer.key", dir) >=
 	    sizeof(path))
 		cli_usage(CMD_KEYGEN_USAGE, "--store: path too long");
-	if ((rc = store_open(&st, dir, STORE_RDONLY, NULL)) != 0) {
-		cli_warnx("keygen", "%s: %s", dir, store_strerror(rc));
+	if (cli_store_open("keygen", dir, &st, NULL) == -1)
 		return TOOLS_EXIT_FAIL;
-	}
 	rc = store_info(st, &si);
 	store_close(st);
 	if (rc != 0) {

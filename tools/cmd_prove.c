@@ -175,7 +175,7 @@ cmd_prove(int argc, char **argv)
 	struct cmd_prove_opts o;
 	struct store_view *v = NULL;
 	struct store *st = NULL;
-	int c, rc, ex;
+	int c, ex;
 
 	memset(&o, 0, sizeof(o));
 	optind = 0;
@@ -217,15 +217,8 @@ cmd_prove(int argc, char **argv)
 	if (o.po_has_old && o.po_has_size && o.po_old > o.po_size)
 		cli_usage(CMD_PROVE_USAGE, "--consistency %" PRIu64 " is above "
 		    "--size %" PRIu64, o.po_old, o.po_size);
-	if ((rc = store_open(&st, o.po_dir, STORE_RDONLY, NULL)) != 0) {
-		cli_warnx("prove", "%s: %s", o.po_dir, store_strerror(rc));
+	if (cli_store_open("prove", o.po_dir, &st, &v) == -1)
 		return TOOLS_EXIT_FAIL;
-	}
-	if ((rc = store_view_begin(st, &v)) != 0) {
-		cli_warnx("prove", "%s: %s", o.po_dir, store_strerror(rc));
-		store_close(st);
-		return TOOLS_EXIT_FAIL;
-	}
 	if (o.po_has_index)
 		ex = cmd_prove_inclusion(v, &o);
 	else

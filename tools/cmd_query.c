@@ -261,7 +261,7 @@ cmd_query(int argc, char **argv)
 	struct cmd_query_opts o;
 	struct store *st = NULL;
 	const char *dir = NULL;
-	int c, rc, has_to = 0, ex;
+	int c, has_to = 0, ex;
 
 	memset(&o, 0, sizeof(o));
 	o.cq_to = UINT64_MAX;
@@ -317,10 +317,8 @@ cmd_query(int argc, char **argv)
 		cli_usage(CMD_QUERY_USAGE, "--to-index %" PRIu64 " is before "
 		    "--from-index %" PRIu64, o.cq_to, o.cq_from);
 	tzset();
-	if ((rc = store_open(&st, dir, STORE_RDONLY, NULL)) != 0) {
-		cli_warnx("query", "%s: %s", dir, store_strerror(rc));
+	if (cli_store_open("query", dir, &st, NULL) == -1)
 		return TOOLS_EXIT_FAIL;
-	}
 	ex = cmd_query_run(st, &o, stdout);
 	store_close(st);
 	return ex;

@@ -182,7 +182,7 @@ cmd_receipt(int argc, char **argv)
 	struct store *st = NULL;
 	const char *dir = NULL;
 	uint64_t index = 0, size = 0;
-	int c, rc, ex, has_index = 0, has_size = 0;
+	int c, ex, has_index = 0, has_size = 0;
 
 	optind = 0;
 	opterr = 0;
@@ -214,15 +214,8 @@ cmd_receipt(int argc, char **argv)
 		cli_usage(CMD_RECEIPT_USAGE, "--store: required");
 	if (!has_index)
 		cli_usage(CMD_RECEIPT_USAGE, "--index: required");
-	if ((rc = store_open(&st, dir, STORE_RDONLY, NULL)) != 0) {
-		cli_warnx("receipt", "%s: %s", dir, store_strerror(rc));
+	if (cli_store_open("receipt", dir, &st, &v) == -1)
 		return TOOLS_EXIT_FAIL;
-	}
-	if ((rc = store_view_begin(st, &v)) != 0) {
-		cli_warnx("receipt", "%s: %s", dir, store_strerror(rc));
-		store_close(st);
-		return TOOLS_EXIT_FAIL;
-	}
 	ex = cmd_receipt_run(st, v, index, size, has_size);
 	store_view_end(v);
 	store_close(st);

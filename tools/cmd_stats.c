@@ -350,7 +350,7 @@ cmd_stats(int argc, char **argv)
 	};
 	struct store *st = NULL;
 	const char *dir = NULL;
-	int c, rc, ex, format = CMD_STATS_TABLE, utc = 0;
+	int c, ex, format = CMD_STATS_TABLE, utc = 0;
 
 	optind = 0;
 	opterr = 0;
@@ -383,10 +383,8 @@ cmd_stats(int argc, char **argv)
 	if (dir == NULL)
 		cli_usage(CMD_STATS_USAGE, "--store: required");
 	tzset();
-	if ((rc = store_open(&st, dir, STORE_RDONLY, NULL)) != 0) {
-		cli_warnx("stats", "%s: %s", dir, store_strerror(rc));
+	if (cli_store_open("stats", dir, &st, NULL) == -1)
 		return TOOLS_EXIT_FAIL;
-	}
 	ex = cmd_stats_run(st, format, utc, stdout);
 	store_close(st);
 	return ex;

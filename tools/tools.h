@@ -52,6 +52,8 @@ uint64_t cli_number(const char *, const char *, const char *, uint64_t,
 	    uint64_t);
 void	 cli_help(const char *, const char *)
 	    __attribute__((noreturn));
+int	 cli_store_open(const char *, const char *, struct store **,
+	    struct store_view **);
 
 /* output.c: time, number, table and CSV formatting. */
 #define OUTPUT_TIMELEN	48	/* fits every output_time_format() result */
