@@ -22,6 +22,7 @@
 #include <event2/thread.h>
 
 #include "daemon.h"
+#include "index.h"
 #include "log.h"
 #include "store.h"
 
@@ -76,6 +77,7 @@ static int
 main_open_store(struct daemon *d, uint64_t *log_size)
 {
 	struct store_info si;
+	struct index_info ii;
 	const char *origin;
 	int rc;
 
@@ -97,6 +99,21 @@ main_open_store(struct daemon *d, uint64_t *log_size)
 	log_info("store %s: origin '%s', %" PRIu64 " entries, %" PRIu64
 	    " producers", d->d_cfg.cf_store, d->d_origin, si.si_entries,
 	    si.si_producers);
+	if ((rc = store_index_info(d->d_store, &ii)) != 0) {
+		log_warnx("store %s: index meta: %s", d->d_cfg.cf_store,
+		    store_strerror(rc));
+		return -1;
+	}
+	if (ii.ii_from == UINT64_MAX)
+		log_warnx("store %s: a reindex did not finish; queries are "
+		    "refused until `algaudit reindex --store %s` completes "
+		    "(new entries are indexed meanwhile)", d->d_cfg.cf_store,
+		    d->d_cfg.cf_store);
+	else if (ii.ii_from > 0)
+		log_warnx("store %s: the %" PRIu64 " entries written before "
+		    "indexes existed are not indexed; queries are refused "
+		    "until `algaudit reindex --store %s` (daemon stopped)",
+		    d->d_cfg.cf_store, ii.ii_from, d->d_cfg.cf_store);
 	return 0;
 }
 

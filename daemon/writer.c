@@ -34,6 +34,7 @@
 #include <event2/event.h>
 
 #include "daemon.h"
+#include "index.h"
 #include "leaf.h"
 #include "log.h"
 #include "note.h"
@@ -290,7 +291,7 @@ writer_append(struct writer *w, struct writer_batch *b,
 		    ", expected %" PRIu64, index, e.index);
 		return STORE_ECORRUPT;
 	}
-	return 0;
+	return store_index_add(w->w_store, index, &e);
 }
 
 /*

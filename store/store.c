@@ -48,69 +48,13 @@
 #include "note.h"
 #include "record.h"
 #include "store.h"
+#include "store_impl.h"
 
-#define STORE_MAXDBS		16	/* room for Merkle, checkpoints, ... */
 #define STORE_MAP_MIN		((uint64_t)64 << 10)
 #define STORE_PRODUCER_LEN	32	/* bytes of a producers value */
 #define STORE_REMAP_TRIES	16
 #define STORE_DATA_FILE		"data.mdb"
 #define STORE_CKPT_KEY_LEN	8	/* u64 BE tree size */
-
-struct store {
-	MDB_env		*s_env;
-	MDB_dbi		 s_entries;
-	MDB_dbi		 s_producers;
-	MDB_dbi		 s_meta;
-	MDB_dbi		 s_tiles;
-	MDB_dbi		 s_ckpts;	/* checkpoints */
-	int		 s_tree_dbs;	/* tiles and checkpoints exist */
-	struct leaf_key	*s_leafkey;	/* NULL: store without a secret */
-	int		 s_flags;	/* STORE_RDONLY, STORE_CREATE */
-	char		*s_path;	/* the directory */
-	char		*s_data;	/* the directory's data.mdb */
-	size_t		 s_psize;	/* LMDB page size */
-	size_t		 s_maxkey;	/* longest key LMDB accepts */
-
-	/* Writer thread only. */
-	MDB_txn		*s_txn;		/* the write transaction, or NULL */
-	uint64_t	 s_next;	/* next index, uncommitted included */
-	uint64_t	 s_txn_next;	/* s_next when s_txn began */
-	uint64_t	 s_tree;	/* tree size, uncommitted included */
-	uint64_t	 s_txn_tree;	/* s_tree when s_txn began */
-	unsigned long	 s_fault_n;	/* commits until the fault; 0: off */
-	int		 s_fault_err;
-
-	/* Shared by the threads; see the file comment. */
-	pthread_mutex_t	 s_lock;
-	pthread_cond_t	 s_cond;	/* s_readers dropped to zero */
-	unsigned long	 s_readers;	/* open read transactions */
-	int		 s_dead;	/* a remap failed: the map is gone */
-	atomic_int	 s_mdb_err;	/* last LMDB failure, for the message */
-};
-
-struct store_iter {
-	struct store	*it_store;
-	MDB_txn		*it_txn;
-	MDB_cursor	*it_cur;
-	uint64_t	 it_next;	/* index expected next */
-	int		 it_started;
-};
-
-/* Tile storage in one transaction: the mi_arg of the store's merkle_io. */
-struct store_tio {
-	struct store	*t_store;
-	MDB_txn		*t_txn;
-};
-
-/* A reader's snapshot of entries, tiles and checkpoints. */
-struct store_view {
-	struct store	*v_store;
-	MDB_txn		*v_txn;
-	uint64_t	 v_size;	/* entries: last index + 1 */
-	uint64_t	 v_tree;	/* meta tree_size */
-	struct store_tio v_tio;
-	struct merkle_io v_io;
-};
 
 /* Names and explanations of the STORE_E* codes, in enum order. */
 static const char *const store_errstr[] = {
@@ -135,53 +79,11 @@ static const char *const store_errstr[] = {
 	    "transaction was aborted), or the tree size is out of range",
 };
 
-/* Writes v as 8 bytes, big-endian. */
-static void
-store_put64(unsigned char *p, uint64_t v)
-{
-	int i;
-
-	for (i = 7; i >= 0; i--) {
-		p[i] = (unsigned char)v;
-		v >>= 8;
-	}
-}
-
-/* Reads 8 big-endian bytes. */
-static uint64_t
-store_get64(const unsigned char *p)
-{
-	uint64_t v = 0;
-	int i;
-
-	for (i = 0; i < 8; i++)
-		v = v << 8 | p[i];
-	return v;
-}
-
-/* Writes v as 4 bytes, big-endian. */
-static void
-store_put32(unsigned char *p, uint32_t v)
-{
-	p[0] = (unsigned char)(v >> 24);
-	p[1] = (unsigned char)(v >> 16);
-	p[2] = (unsigned char)(v >> 8);
-	p[3] = (unsigned char)v;
-}
-
-/* Reads 4 big-endian bytes. */
-static uint32_t
-store_get32(const unsigned char *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-	    (uint32_t)p[2] << 8 | (uint32_t)p[3];
-}
-
 /*
  * Maps an LMDB (or errno, or already STORE_E*) code to what the store
  * returns, and remembers LMDB failures for store_lmdb_error().
  */
-static int
+int
 store_mdb_err(struct store *s, int rc)
 {
 	if (rc == 0)
@@ -413,7 +315,7 @@ store_grow(struct store *s, int want_room)
  * it (a failed commit), restores the next index, and grows the map if
  * it was full. Returns the code for the caller.
  */
-static int
+int
 store_txn_fail(struct store *s, int rc, int ended)
 {
 	int grc;
@@ -423,6 +325,7 @@ store_txn_fail(struct store *s, int rc, int ended)
 	s->s_txn = NULL;
 	s->s_next = s->s_txn_next;
 	s->s_tree = s->s_txn_tree;
+	store_index_reset(s);
 	rc = store_mdb_err(s, rc);
 	if (rc != STORE_EMAPFULL)
 		return rc;
@@ -437,7 +340,7 @@ store_txn_fail(struct store *s, int rc, int ended)
  * of this process is open, and clears stale reader slots once when the
  * table is full.
  */
-static int
+int
 store_rd_begin(struct store *s, MDB_txn **txnp)
 {
 	int rc, tries, dead, cleared = 0;
@@ -482,7 +385,7 @@ store_rd_begin(struct store *s, MDB_txn **txnp)
 }
 
 /* Ends a read transaction begun by store_rd_begin(). */
-static void
+void
 store_rd_end(struct store *s, MDB_txn *txn)
 {
 	if (txn == NULL)
@@ -524,7 +427,7 @@ store_last_index(struct store *s, MDB_txn *txn, uint64_t *next)
 }
 
 /* Puts a meta key in txn. */
-static int
+int
 store_meta_put(struct store *s, MDB_txn *txn, const char *key,
     const void *val, size_t len)
 {
@@ -538,7 +441,7 @@ store_meta_put(struct store *s, MDB_txn *txn, const char *key,
 }
 
 /* Gets a meta key from txn; STORE_ENOTFOUND if absent. */
-static int
+int
 store_meta_get(struct store *s, MDB_txn *txn, const char *key, MDB_val *v)
 {
 	MDB_val k;
@@ -849,6 +752,8 @@ store_open_env(struct store *s, const char *origin)
 			rc = store_last_index(s, txn, &s->s_next);
 		if (rc == 0)
 			rc = store_tree_open(s, txn, 0, s->s_next);
+		if (rc == 0)
+			rc = store_index_open(s, txn, 0, s->s_next);
 		/* Committing a read transaction keeps its DBI handles. */
 		if (rc == 0 && (rc = mdb_txn_commit(txn)) != 0)
 			rc = store_mdb_err(s, rc);
@@ -868,6 +773,8 @@ store_open_env(struct store *s, const char *origin)
 		rc = store_last_index(s, txn, &s->s_next);
 	if (rc == 0)
 		rc = store_tree_open(s, txn, 1, s->s_next);
+	if (rc == 0)
+		rc = store_index_open(s, txn, 1, s->s_next);
 	if (rc != 0) {
 		mdb_txn_abort(txn);
 		return rc;
@@ -1099,6 +1006,8 @@ store_commit(struct store *s)
 	if (s->s_fault_n > 0 && --s->s_fault_n == 0)
 		return store_txn_fail(s, s->s_fault_err != 0 ?
 		    s->s_fault_err : STORE_EFAULT, 0);
+	if ((rc = store_index_flush(s)) != 0)
+		return store_txn_fail(s, rc, 0);
 	if ((rc = mdb_txn_commit(s->s_txn)) != 0)
 		return store_txn_fail(s, rc, 1);
 	s->s_txn = NULL;
@@ -1115,6 +1024,7 @@ store_abort(struct store *s)
 	s->s_txn = NULL;
 	s->s_next = s->s_txn_next;
 	s->s_tree = s->s_txn_tree;
+	store_index_reset(s);
 }
 
 /* Arms the fault hook: the n-th next commit fails with err. */
