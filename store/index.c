@@ -12,7 +12,9 @@
  * opens a store without them (a new store, or one written before the
  * indexes existed) creates the databases and records bits 16, no
  * labels, and index_from = its entry count: such a store answers
- * queries only after `algaudit reindex`.
+ * queries only after `algaudit reindex`. Creating them moves the
+ * store's format to 2, so that an older writer, which would append
+ * entries without their index keys, refuses the store.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -205,6 +207,7 @@ int
 store_index_open(struct store *s, MDB_txn *txn, int writer, uint64_t entries)
 {
 	struct index_info info;
+	uint8_t fmt[4];
 	unsigned int flags = writer ? MDB_CREATE : 0;
 	size_t i;
 	int rc;
@@ -230,7 +233,10 @@ store_index_open(struct store *s, MDB_txn *txn, int writer, uint64_t entries)
 		info.ii_bits = INDEX_BITS_DEFAULT;
 		info.ii_from = entries;
 		info.ii_nlabels = 0;
-		if ((rc = index_info_put(s, txn, &info)) != 0)
+		store_put32(fmt, STORE_FORMAT_VERSION);
+		if ((rc = index_info_put(s, txn, &info)) != 0 ||
+		    (rc = store_meta_put(s, txn, "format", fmt,
+		    sizeof(fmt))) != 0)
 			return store_mdb_err(s, rc);
 	}
 	if (writer)

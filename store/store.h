@@ -57,7 +57,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define STORE_FORMAT_VERSION	1
+/*
+ * Format 2 added the query indexes (index.h); a writer upgrades a
+ * format 1 store when it opens it, so that a format 1 writer (which
+ * would append entries without index keys) refuses it from then on.
+ */
+#define STORE_FORMAT_VERSION	2
 
 /* Flags of store_open(). */
 #define STORE_RDONLY	0x01	/* readers: never write, never create */

@@ -518,13 +518,13 @@ START_TEST(test_not_lmdb)
 }
 END_TEST
 
-/* Sets the store's format to 2, one newer than we read. */
+/* Sets the store's format one above the newest we read. */
 static void
 check_forge_future(MDB_txn *txn)
 {
-	static const unsigned char two[4] = { 0, 0, 0, 2 };
+	unsigned char next[4] = { 0, 0, 0, STORE_FORMAT_VERSION + 1 };
 
-	check_forge_put(txn, "meta", "format", 6, two, 4);
+	check_forge_put(txn, "meta", "format", 6, next, 4);
 }
 
 /* Gives the format key a 5-byte value. */
