@@ -21,7 +21,9 @@ struct main_cmd {
 static const struct main_cmd main_cmds[] = {
 	{ "log", cmd_log, CMD_LOG_USAGE },
 	{ "query", cmd_query, CMD_QUERY_USAGE },
+	{ "subject", cmd_subject, CMD_SUBJECT_USAGE },
 	{ "stats", cmd_stats, CMD_STATS_USAGE },
+	{ "reindex", cmd_reindex, CMD_REINDEX_USAGE },
 	{ "keygen", cmd_key_gen, CMD_KEYGEN_USAGE },
 	{ "key", cmd_key, CMD_KEY_USAGE },
 	{ "checkpoint", cmd_checkpoint, CMD_CHECKPOINT_USAGE },

@@ -17,6 +17,8 @@
 
 #include "algaudit.h"
 #include "algaudit.pb-c.h"
+#include "query.h"
+#include "record.h"
 #include "store.h"
 
 /* Exit codes of every subcommand, documented in `algaudit --help`. */
@@ -28,10 +30,16 @@
 /* Synopses, shared by the command table and the usage errors. */
 #define CMD_LOG_USAGE	"log --connect unix:PATH --producer NAME " \
 			"[--timeout SEC] [--spool DIR] [-v]"
-#define CMD_QUERY_USAGE	"query --store DIR [--from-index N] " \
-			"[--to-index M] [--limit N] " \
-			"[--format table|jsonl|csv] [--utc]"
-#define CMD_STATS_USAGE	"stats --store DIR [--format table|json] [--utc]"
+#define CMD_QUERY_USAGE	"query --store DIR [FILTERS] [--reverse] " \
+			"[--limit N] [--after-index N] [--count] " \
+			"[--format table|jsonl|csv] [--utc] [--follow]"
+#define CMD_SUBJECT_USAGE "subject ID --store DIR [FILTERS] " \
+			"[--format table|json] [--utc]"
+#define CMD_STATS_USAGE	"stats --store DIR [--by algorithm|version|" \
+			"decision|class|producer|day|hour] [FILTERS] " \
+			"[--format table|json] [--utc]"
+#define CMD_REINDEX_USAGE "reindex --store DIR [--index-label KEY]... " \
+			"[--no-index-labels] [--block-bits N] [--quiet]"
 #define CMD_KEYGEN_USAGE "keygen --store DIR [--origin NAME]"
 #define CMD_KEY_USAGE	"key --store DIR"
 #define CMD_CHECKPOINT_USAGE "checkpoint --store DIR [--size N | --list]"
@@ -54,6 +62,112 @@ void	 cli_help(const char *, const char *)
 	    __attribute__((noreturn));
 int	 cli_store_open(const char *, const char *, struct store **,
 	    struct store_view **);
+
+/*
+ * filter.c: the selection options of query, stats and subject, parsed
+ * into a struct query_filter, and the selection run over a view.
+ */
+#define FILTER_ERRLEN	1024
+
+/* getopt_long() values of the filter options (FILTER_LONGOPTS). */
+enum filter_opt {
+	FILTER_OPT_MIN = 0x1000,
+	FILTER_OPT_ALGORITHM = FILTER_OPT_MIN,
+	FILTER_OPT_SUBJECT,
+	FILTER_OPT_DECISION,
+	FILTER_OPT_SINCE,
+	FILTER_OPT_UNTIL,
+	FILTER_OPT_TRACE,
+	FILTER_OPT_DECISION_ID,
+	FILTER_OPT_CLASS,
+	FILTER_OPT_PRODUCER,
+	FILTER_OPT_LABEL,
+	FILTER_OPT_MIN_SCORE,
+	FILTER_OPT_MAX_SCORE,
+	FILTER_OPT_REVIEWED,
+	FILTER_OPT_FROM_INDEX,
+	FILTER_OPT_TO_INDEX,
+	FILTER_OPT_MAX
+};
+#define FILTER_NOPTS	(FILTER_OPT_MAX - FILTER_OPT_MIN)
+
+/* The filter options, for a subcommand's struct option array. */
+#define FILTER_LONGOPTS \
+	{ "algorithm", required_argument, NULL, FILTER_OPT_ALGORITHM }, \
+	{ "subject", required_argument, NULL, FILTER_OPT_SUBJECT }, \
+	{ "decision", required_argument, NULL, FILTER_OPT_DECISION }, \
+	{ "since", required_argument, NULL, FILTER_OPT_SINCE }, \
+	{ "until", required_argument, NULL, FILTER_OPT_UNTIL }, \
+	{ "trace", required_argument, NULL, FILTER_OPT_TRACE }, \
+	{ "decision-id", required_argument, NULL, FILTER_OPT_DECISION_ID }, \
+	{ "class", required_argument, NULL, FILTER_OPT_CLASS }, \
+	{ "producer", required_argument, NULL, FILTER_OPT_PRODUCER }, \
+	{ "label", required_argument, NULL, FILTER_OPT_LABEL }, \
+	{ "min-score", required_argument, NULL, FILTER_OPT_MIN_SCORE }, \
+	{ "max-score", required_argument, NULL, FILTER_OPT_MAX_SCORE }, \
+	{ "reviewed", required_argument, NULL, FILTER_OPT_REVIEWED }, \
+	{ "from-index", required_argument, NULL, FILTER_OPT_FROM_INDEX }, \
+	{ "to-index", required_argument, NULL, FILTER_OPT_TO_INDEX }
+
+/* The filter options' part of a subcommand's --help text. */
+#define FILTER_HELP \
+"filters (all given must hold; each once, --label repeatable):\n" \
+"  --algorithm ID[@VERSION]  that algorithm (any version without @)\n" \
+"  --subject S        decisions about subject S\n" \
+"  --decision D       with outcome D\n" \
+"  --since T          event time at or after T (inclusive)\n" \
+"  --until T          event time before T (exclusive); T is RFC 3339\n" \
+"                     (2024-05-01T12:00:00Z, +08:00) or relative to\n" \
+"                     now: -90s, -30m, -24h, -7d\n" \
+"  --trace ID         with trace id ID\n" \
+"  --decision-id ID   with decision id ID\n" \
+"  --class C          data class ordinary, important or core\n" \
+"  --producer P       delivered by producer id P\n" \
+"  --label K=V        with label K of value V (up to 16)\n" \
+"  --min-score X      score >= X (records without a score never match)\n" \
+"  --max-score X      score <= X\n" \
+"  --reviewed yes|no  a human reviewer is named, or not\n" \
+"  --from-index N     log index N or above\n" \
+"  --to-index M       log index M or below (inclusive)\n" \
+"A selection is answered from the indexes: at least one filter must\n" \
+"have an index (all but the scores, --reviewed and undeclared labels),\n" \
+"unless only the index range is given.\n"
+
+/*
+ * The parsed options. fl_q points into the struct and into the
+ * command line: do not copy a struct filter (copying its fl_q is fine
+ * while the struct lives).
+ */
+struct filter {
+	struct query_filter	 fl_q;
+	int64_t			 fl_now_ns;	/* for relative times */
+	unsigned		 fl_given;	/* bit per FILTER_OPT_* */
+	const char		*fl_args[FILTER_NOPTS];	/* as given */
+	char			 fl_algorithm[RECORD_MAX_ID + 1];
+	char			 fl_version[RECORD_MAX_VERSION + 1];
+	char			 fl_lkey[QUERY_LABELS_MAX][RECORD_MAX_NAME + 1];
+	char			 fl_lvalue[QUERY_LABELS_MAX]
+				    [RECORD_MAX_LABEL_VALUE + 1];
+};
+
+struct filter_sel;
+
+const char *filter_option_name(int);
+void	 filter_init(struct filter *, int64_t);
+int	 filter_time_parse(const char *, int64_t, int64_t *);
+int	 filter_option(struct filter *, int, const char *, char *, size_t);
+int	 filter_finish(struct filter *, char *, size_t);
+int	 filter_cli_option(const char *, struct filter *, int, const char *);
+void	 filter_cli_finish(const char *, struct filter *);
+int	 filter_has_terms(const struct query_filter *);
+int	 filter_sel_open(struct store_view *, const struct query_filter *,
+	    struct filter_sel **, char *, size_t);
+int	 filter_sel_next(struct filter_sel *, uint64_t *,
+	    const Algaudit__V1__Entry **);
+int	 filter_sel_count(struct filter_sel *, uint64_t *);
+void	 filter_sel_close(struct filter_sel *);
+int	 filter_sel_error(const char *, const char *, int, uint64_t,
+	    const char *, const struct query_filter *);
 
 /* output.c: time, number, table and CSV formatting. */
 #define OUTPUT_TIMELEN	48	/* fits every output_time_format() result */
@@ -104,11 +218,13 @@ enum cmd_query_format {
 };
 
 struct cmd_query_opts {
-	uint64_t	 cq_from;	/* first index */
-	uint64_t	 cq_to;		/* last index, inclusive */
+	struct query_filter cq_filter;	/* the selection, order, cursor */
 	uint64_t	 cq_limit;	/* most entries to print */
 	int		 cq_format;	/* enum cmd_query_format */
 	int		 cq_utc;	/* times in UTC, not local time */
+	int		 cq_count;	/* print the number only */
+	int		 cq_follow;	/* then wait for new entries */
+	unsigned	 cq_poll_ms;	/* --follow's pause; 0: 200 ms */
 };
 
 int	 cmd_query(int, char **);
@@ -120,8 +236,48 @@ enum cmd_stats_format {
 	CMD_STATS_JSON
 };
 
+/* Groups of stats --by. */
+enum cmd_stats_by {
+	CMD_STATS_BY_NONE = 0,
+	CMD_STATS_BY_ALGORITHM,
+	CMD_STATS_BY_VERSION,
+	CMD_STATS_BY_DECISION,
+	CMD_STATS_BY_CLASS,
+	CMD_STATS_BY_PRODUCER,
+	CMD_STATS_BY_DAY,
+	CMD_STATS_BY_HOUR
+};
+
+struct cmd_stats_opts {
+	struct query_filter cs_filter;	/* the selection */
+	int		 cs_by;		/* enum cmd_stats_by */
+	int		 cs_format;	/* enum cmd_stats_format */
+	int		 cs_utc;	/* days, hours and times in UTC */
+};
+
 int	 cmd_stats(int, char **);
 int	 cmd_stats_run(struct store *, int, int, FILE *);
+int	 cmd_stats_select(struct store *, const struct cmd_stats_opts *,
+	    FILE *);
+
+/* cmd_subject.c */
+enum cmd_subject_format {
+	CMD_SUBJECT_TABLE = 0,
+	CMD_SUBJECT_JSON
+};
+
+struct cmd_subject_opts {
+	struct query_filter sj_filter;	/* qf_subject set; more filters */
+	int		 sj_format;	/* enum cmd_subject_format */
+	int		 sj_utc;	/* table times in UTC */
+};
+
+int	 cmd_subject(int, char **);
+int	 cmd_subject_run(struct store *, const struct cmd_subject_opts *,
+	    FILE *);
+
+/* cmd_reindex.c */
+int	 cmd_reindex(int, char **);
 
 /* receipt.c: JSON forms of proofs and receipts, offline verification. */
 #define RECEIPT_FORMAT		"algaudit-receipt/v1"

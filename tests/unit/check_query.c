@@ -172,8 +172,11 @@ check_query(uint64_t from, uint64_t to, uint64_t limit, int format,
 	int ex;
 
 	memset(&o, 0, sizeof(o));
-	o.cq_from = from;
-	o.cq_to = to;
+	o.cq_filter.qf_from = from;
+	if (to != UINT64_MAX) {
+		o.cq_filter.qf_to = to;
+		o.cq_filter.qf_has_to = 1;
+	}
 	o.cq_limit = limit;
 	o.cq_format = format;
 	o.cq_utc = 1;
