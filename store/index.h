@@ -5,26 +5,44 @@
  * from them and never scan the log. docs/FORMAT.md ("Indexes") is the
  * byte layout; this header is the contract.
  *
- * Layout in one sentence: each index is an LMDB database whose keys are
- * block (u32 BE) || term || log index (u64 BE) with an empty value,
- * where block = log index >> bits. The block prefix makes the keys of
- * one group commit cluster in one small subtree per index (cheap
- * writes), and a query seeks once per block, in log order. With bits
- * 63 the block is always 0: the plain value || index layout (kept for
- * the benchmark's comparison). A zones database keeps per block the
- * smallest and largest event time, so time ranges skip whole blocks.
+ * Layout, in two levels like a log-structured merge tree, so that
+ * writes stay cheap and a query seeks a few times only:
+ * - level 0 (databases ix_recent0 and ix_recent1, for even and odd big
+ *   blocks): what the writer adds, in small blocks of 2^(bits - 4)
+ *   entries: key = kind (u8) || small block (u32 BE) || term || first
+ *   log index (u64 BE). A commit's inserts land in one small subtree
+ *   per index, which stays in cache and is written once per commit.
+ * - level 1 (one database per index, ix_<name>): when the log moves
+ *   into a new big block of 2^bits entries, the writer merges the 16
+ *   small blocks of the finished one, in the same transaction, into
+ *   keys big block (u32 BE) || term || first log index (u64 BE),
+ *   appended in order, and empties that level 0 database. meta
+ *   index_merged counts the big blocks merged.
+ * In both, the value is a posting chunk: the chunk's other log indexes,
+ * each as a u32 BE offset from the first, ascending (empty for a chunk
+ * of one); a chunk has at most INDEX_CHUNK_MAX indexes, and the chunks
+ * of one term in one block are disjoint and ordered by their first
+ * index. The writer gathers the postings of a transaction in memory and
+ * writes them as chunks at the commit: a term that occurs many times in
+ * a commit (a class, an algorithm, a decision) costs one put per commit.
+ * With bits 63 every index is in block 0 and nothing is ever merged:
+ * the plain term || index layout, kept for the benchmark's comparison.
+ *
+ * Event time is not a key: zones keep, per block (ix_zones) and per
+ * INDEX_TZONE_LEN entries (ix_tzones), the smallest and largest event
+ * time, so a time range skips whole blocks and chunks of the log and
+ * takes those wholly inside it without decoding an entry.
  *
  * Terms (all lengths big-endian):
  *   algorithm    u16 len || id
  *   version      u16 len || id || u16 len || version (absent = empty)
  *   subject, decision, trace, decision_id, producer
  *                u16 len || bytes
- *   time         u64: event_time_ns with the sign bit flipped
  *   class        u8 data class (1 ordinary, 2 important, 3 core)
  *   label        u16 len || key || u16 len || value; only for the label
  *                keys declared indexable (meta index_labels)
- * An entry without the field (no subject, no event time, a loss record
- * without algorithm) has no key in that index.
+ * An entry without the field (no subject, a loss record without
+ * algorithm) has no posting in that index; empty strings are absent.
  *
  * Threads: store_index_add() is a writer call (the writer thread, in
  * the write transaction); store_reindex() is a writer call with no
@@ -46,7 +64,6 @@ enum index_kind {
 	INDEX_ALGORITHM = 0,	/* ix_algorithm: algorithm id */
 	INDEX_VERSION,		/* ix_version: algorithm id + version */
 	INDEX_SUBJECT,		/* ix_subject */
-	INDEX_TIME,		/* ix_time: event time */
 	INDEX_DECISION,		/* ix_decision */
 	INDEX_TRACE,		/* ix_trace: trace id */
 	INDEX_DECISION_ID,	/* ix_decision_id */
@@ -58,16 +75,23 @@ enum index_kind {
 
 #define INDEX_BITS_DEFAULT	16	/* 65,536 entries per block */
 #define INDEX_BITS_MIN		8
+#define INDEX_L0_SHIFT		4	/* 16 small blocks per big block */
 #define INDEX_BITS_PLAIN	63	/* one block: the plain layout */
 #define INDEX_LABELS_MAX	32	/* declared indexable label keys */
 #define INDEX_BLOCK_LEN		4	/* u32 BE block prefix */
+#define INDEX_CHUNK_MAX		256	/* indexes in one posting chunk */
+#define INDEX_TZONE_BITS	8
+#define INDEX_TZONE_LEN		(1 << INDEX_TZONE_BITS)	/* entries per
+							   time zone */
+#define INDEX_ZONE_LEN		32	/* bytes of a zone value */
 #define INDEX_TERM_MAX		400	/* longest term (a label) */
-#define INDEX_KEY_MAX		(INDEX_BLOCK_LEN + INDEX_TERM_MAX + 8)
+#define INDEX_KEY_MAX		(1 + INDEX_BLOCK_LEN + INDEX_TERM_MAX + 8)
 
 /* How a store is indexed (meta index_*), as store_index_info() reads it. */
 struct index_info {
 	int		 ii_present;	/* the index databases exist */
 	unsigned	 ii_bits;	/* block = index >> ii_bits */
+	uint64_t	 ii_merged;	/* big blocks merged into level 1 */
 	uint64_t	 ii_from;	/* entries below it are not indexed;
 					   UINT64_MAX: a reindex is running
 					   or was interrupted */
@@ -95,18 +119,23 @@ size_t	 index_term_time(uint8_t *, int64_t);
 size_t	 index_term_class(uint8_t *, int);
 size_t	 index_term_label(uint8_t *, const char *, const char *);
 
-/* Decodes a time term (8 bytes) back to ns since the epoch. */
+/*
+ * Time in zones: the u64 with the sign bit flipped, so byte order is
+ * numeric order. index_term_time_decode() reverses it.
+ */
 int64_t	 index_term_time_decode(const uint8_t *);
 
 /*
- * Writes the index keys of entry e, appended at index (the index
- * store_append() just used) in the open write transaction. Called for
- * every appended entry, in log order, before the commit; the zone of
- * its block is updated at store_commit().
+ * Indexes entry e, appended at index (the index store_append() just
+ * used) in the open write transaction. Called for every appended
+ * entry, in log order, before the commit. The postings and zones are
+ * kept in memory and written by store_commit() (whose failure loses
+ * them with the rest of the transaction).
  * @return 0; STORE_ETXN (no transaction); EINVAL (e NULL or its index
  *	not the last appended; the transaction stays open). Otherwise the
  *	transaction has been aborted, as store_append() describes:
- *	STORE_EMAPFULL (retry), STORE_EFULL, STORE_EIO, STORE_ELMDB.
+ *	ENOMEM, STORE_EMAPFULL (retry), STORE_EFULL, STORE_EIO,
+ *	STORE_ELMDB.
  */
 int	 store_index_add(struct store *, uint64_t,
 	    const Algaudit__V1__Entry *);
@@ -137,14 +166,17 @@ int	 store_reindex(struct store *, unsigned, const char *const *,
 int	 store_index_info(struct store *, struct index_info *);
 
 /*
- * A digest of the committed index contents: SHA-256 over every index
- * database's name and keys in order (and the zones' keys and values),
- * with the number of keys of each index in counts (INDEX_NKINDS slots,
- * may be NULL). Two stores with the same entries, layout and declared
- * labels have the same digest however they were indexed (live by the
- * daemon or by store_reindex()).
- * @return 0; STORE_ENOTFOUND (no index
- *	databases); STORE_EBUSY; STORE_EREADERS; STORE_ELMDB; ENOMEM.
+ * A digest of the committed index contents, whatever their chunking:
+ * SHA-256 over each index's name and its postings one by one (block,
+ * term, log index, in key order), then the zones' keys and values, with
+ * the number of postings (indexed entries) of each index in counts
+ * (INDEX_NKINDS slots, may be NULL). Two stores with the same entries,
+ * layout and declared labels have the same digest however they were
+ * indexed (live by the daemon, in whatever commits, or by
+ * store_reindex()).
+ * @return 0; STORE_ENOTFOUND (no index databases); STORE_ECORRUPT (a
+ *	chunk does not decode); STORE_EBUSY; STORE_EREADERS; STORE_ELMDB;
+ *	ENOMEM.
  */
 int	 store_index_digest(struct store *, uint8_t *, uint64_t *);
 

@@ -4,23 +4,24 @@
  *
  * A query walks the blocks of the index layout (index.h) that meet its
  * index range, in log order or reversed, and produces candidates block
- * by block in one of three modes:
- * - join: the indexed equality filters, one LMDB cursor each, are
+ * by block:
+ * - join: the indexed equality filters, one posting cursor each, are
  *   intersected by leapfrogging: each cursor in turn seeks to the
  *   current candidate (at or after it; at or before it in reverse); a
  *   cursor that lands further moves the candidate, and when every
- *   cursor agrees the candidate matches. The cost is about the
- *   smallest posting list of the block times the number of cursors.
- * - time: only a time range narrows. The block's time index keys in
- *   range are collected and sorted (at most one block of them), or,
- *   when the block's zone lies wholly in range, every index of the
- *   block is a candidate without reading the time index.
- * - range: no index narrows (no filter, or only filters on the decoded
- *   entry within an explicit index range): every index of the range.
- * Zones skip blocks outside the time range. A candidate is checked on
- * the decoded entry (query_match()) whenever some filter is not
- * answered exactly by the indexes; query_next() decodes every entry it
- * returns anyway, query_count() only those it must.
+ *   cursor agrees the candidate matches. The cost follows the smallest
+ *   posting list of the block. A cursor keeps its current chunk
+ *   decoded, so most seeks are a binary search in memory.
+ * - range: no equality filter: every index of the range is a
+ *   candidate (with a time range, only those the zones let through;
+ *   with no filter at all, this is a plain listing).
+ * With a time range, the block's zone skips the block, takes it whole,
+ * or sends each candidate to its time zone (INDEX_TZONE_LEN entries),
+ * which skips it (and the rest of that time zone), takes it, or asks
+ * for a check. A candidate is checked on the decoded entry
+ * (query_match()) whenever a filter is not answered exactly by the
+ * indexes and zones; query_next() decodes every entry it returns anyway,
+ * query_count() only those it must.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -41,15 +42,31 @@
 
 enum query_mode {
 	QUERY_JOIN,
-	QUERY_TIME,
 	QUERY_RANGE
 };
 
-/* One indexed equality filter. */
+/* What a zone says of the time range. */
+enum query_zone {
+	QUERY_ZONE_NONE,	/* no entry in range: skip */
+	QUERY_ZONE_ALL,		/* every entry in range */
+	QUERY_ZONE_SOME		/* check each entry */
+};
+
+/*
+ * One indexed equality filter: cursors over its posting chunks in level
+ * 1 and in the two level 0 databases, and the one of the segment.
+ */
 struct query_cursor {
-	MDB_cursor	*qc_cur;
-	size_t		 qc_plen;	/* block || term */
+	uint32_t	 qc_kind;
+	uint8_t		 qc_term[INDEX_TERM_MAX];
+	size_t		 qc_tlen;
+	MDB_cursor	*qc_l1;
+	MDB_cursor	*qc_l0[2];
+	MDB_cursor	*qc_cur;	/* the segment's */
+	size_t		 qc_plen;	/* the segment's key prefix */
 	uint8_t		 qc_key[INDEX_KEY_MAX];	/* prefix, then an index */
+	uint64_t	 qc_chunk[INDEX_CHUNK_MAX];	/* decoded, or */
+	size_t		 qc_n;		/* 0: none */
 };
 
 struct query {
@@ -59,29 +76,33 @@ struct query {
 	struct query_filter	 q_f;
 	struct index_info	 q_info;
 	enum query_mode		 q_mode;
-	unsigned		 q_bits;	/* block = index >> q_bits */
+	unsigned		 q_bits;	/* big block = index >> q_bits */
+	unsigned		 q_sbits;	/* small block = index >> this */
+	uint64_t		 q_merged;	/* big blocks in level 1 */
 	struct query_cursor	 q_cur[QUERY_NCURSORS];
 	size_t			 q_ncur;
-	MDB_cursor		*q_time;	/* ix_time, time mode */
-	MDB_cursor		*q_zones;	/* with a time range */
+	MDB_cursor		*q_zones;	/* with a time range: blocks' */
+	MDB_cursor		*q_tzones;	/* and time zones' */
 	int			 q_post;	/* check every candidate */
 	int			 q_done;	/* no more candidates */
 	uint64_t		 q_lo;		/* index range, inclusive */
 	uint64_t		 q_hi;
 
-	/* The current block. */
+	/*
+	 * The current segment: a big block of level 1 (q_seglevel 1), or
+	 * a small block of level 0.
+	 */
 	int			 q_inblock;
-	uint64_t		 q_block;
+	int			 q_seglevel;
+	uint64_t		 q_block;	/* its number at its level */
 	uint64_t		 q_blo;		/* its part of [q_lo, q_hi] */
 	uint64_t		 q_bhi;
-	int			 q_bcheck;	/* its candidates need a check */
-	int			 q_ball;	/* every index is a candidate */
+	enum query_zone		 q_bzone;	/* its zone */
 	int			 q_bdone;
 	uint64_t		 q_pos;		/* next candidate bound */
-	uint64_t		*q_tbuf;	/* time mode: sorted indexes */
-	size_t			 q_tn;
-	size_t			 q_ti;
-	size_t			 q_tcap;
+	int			 q_tzvalid;	/* q_tzkey's zone is q_tzone */
+	uint64_t		 q_tzkey;
+	enum query_zone		 q_tzone;
 
 	Algaudit__V1__Entry	*q_entry;	/* the last one decoded */
 };
@@ -297,7 +318,7 @@ query_label_declared(const struct index_info *info, const char *key)
 }
 
 /*
- * Opens a cursor on index kind for term (tlen bytes; 0 means no entry
+ * Opens the cursors of index kind for term (tlen bytes; 0 means no entry
  * can have it: the query is empty).
  */
 static int
@@ -305,18 +326,23 @@ query_add_cursor(struct query *q, enum index_kind kind, const uint8_t *term,
     size_t tlen)
 {
 	struct query_cursor *c = &q->q_cur[q->q_ncur];
+	struct store *st = q->q_store;
 	int rc;
 
 	if (tlen == 0) {
 		q->q_done = 1;
 		return 0;
 	}
-	if ((rc = mdb_cursor_open(q->q_txn, q->q_store->s_ix[kind],
-	    &c->qc_cur)) != 0)
-		return store_mdb_err(q->q_store, rc);
-	memcpy(c->qc_key + INDEX_BLOCK_LEN, term, tlen);
-	c->qc_plen = INDEX_BLOCK_LEN + tlen;
-	q->q_ncur++;
+	c->qc_kind = kind;
+	memcpy(c->qc_term, term, tlen);
+	c->qc_tlen = tlen;
+	q->q_ncur++;	/* query_close() closes what was opened */
+	if ((rc = mdb_cursor_open(q->q_txn, st->s_ix[kind], &c->qc_l1)) != 0 ||
+	    (rc = mdb_cursor_open(q->q_txn, st->s_ix_recent[0],
+	    &c->qc_l0[0])) != 0 ||
+	    (rc = mdb_cursor_open(q->q_txn, st->s_ix_recent[1],
+	    &c->qc_l0[1])) != 0)
+		return store_mdb_err(st, rc);
 	return 0;
 }
 
@@ -433,14 +459,9 @@ query_open(struct store_view *v, const struct query_filter *f,
 	if (q->q_info.ii_present && q->q_info.ii_from == 0 &&
 	    (rc = query_plan_cursors(q)) != 0)
 		goto fail;
-	if (q->q_ncur > 0 || q->q_done)
-		q->q_mode = QUERY_JOIN;
-	else if (timed)
-		q->q_mode = QUERY_TIME;
-	else
-		q->q_mode = QUERY_RANGE;
-	if (q->q_mode == QUERY_RANGE && query_has_record_filter(f) &&
-	    !f->qf_has_to) {
+	q->q_mode = q->q_ncur > 0 || q->q_done ? QUERY_JOIN : QUERY_RANGE;
+	if (q->q_mode == QUERY_RANGE && !timed &&
+	    query_has_record_filter(f) && !f->qf_has_to) {
 		if (!q->q_info.ii_present || q->q_info.ii_from != 0)
 			goto noindex;
 		rc = query_fail(err, errlen, QUERY_EUNINDEXED, "give an "
@@ -449,24 +470,24 @@ query_open(struct store_view *v, const struct query_filter *f,
 		    "or an index range", NULL);
 		goto fail;
 	}
-	if ((q->q_mode != QUERY_RANGE || f->qf_producer != NULL) &&
-	    (!q->q_info.ii_present || q->q_info.ii_from != 0))
-		goto noindex;
-	if (q->q_mode == QUERY_RANGE) {
+	if (q->q_mode == QUERY_RANGE && !timed) {
 		/* Nothing answered by an index: check everything. */
 		q->q_post = query_has_record_filter(f) ||
 		    f->qf_producer != NULL;
-		q->q_bits = INDEX_BITS_PLAIN;
-	} else
+		q->q_bits = q->q_sbits = INDEX_BITS_PLAIN;
+	} else {
+		if (!q->q_info.ii_present || q->q_info.ii_from != 0)
+			goto noindex;
 		q->q_bits = q->q_info.ii_bits;
-	if (timed && q->q_mode != QUERY_RANGE) {
-		if ((rc = mdb_cursor_open(q->q_txn, q->q_store->s_ix_zones,
-		    &q->q_zones)) != 0 || (q->q_mode == QUERY_TIME &&
-		    (rc = mdb_cursor_open(q->q_txn,
-		    q->q_store->s_ix[INDEX_TIME], &q->q_time)) != 0)) {
-			rc = store_mdb_err(q->q_store, rc);
-			goto fail;
-		}
+		q->q_sbits = q->q_bits >= INDEX_BITS_PLAIN ? q->q_bits :
+		    q->q_bits - INDEX_L0_SHIFT;
+		q->q_merged = q->q_info.ii_merged;
+	}
+	if (timed && ((rc = mdb_cursor_open(q->q_txn, q->q_store->s_ix_zones,
+	    &q->q_zones)) != 0 || (rc = mdb_cursor_open(q->q_txn,
+	    q->q_store->s_ix_tzones, &q->q_tzones)) != 0)) {
+		rc = store_mdb_err(q->q_store, rc);
+		goto fail;
 	}
 	query_bounds(q);
 	*qp = q;
@@ -497,44 +518,54 @@ query_close(struct query *q)
 
 	if (q == NULL)
 		return;
-	for (i = 0; i < q->q_ncur; i++)
-		mdb_cursor_close(q->q_cur[i].qc_cur);
-	if (q->q_time != NULL)
-		mdb_cursor_close(q->q_time);
+	for (i = 0; i < q->q_ncur; i++) {
+		if (q->q_cur[i].qc_l1 != NULL)
+			mdb_cursor_close(q->q_cur[i].qc_l1);
+		if (q->q_cur[i].qc_l0[0] != NULL)
+			mdb_cursor_close(q->q_cur[i].qc_l0[0]);
+		if (q->q_cur[i].qc_l0[1] != NULL)
+			mdb_cursor_close(q->q_cur[i].qc_l0[1]);
+	}
 	if (q->q_zones != NULL)
 		mdb_cursor_close(q->q_zones);
+	if (q->q_tzones != NULL)
+		mdb_cursor_close(q->q_tzones);
 	if (q->q_entry != NULL)
 		algaudit__v1__entry__free_unpacked(q->q_entry, NULL);
-	free(q->q_tbuf);
 	free(q);
 }
 
 /*
- * Reads block's zone. Returns 0 with *skip set when no entry of the
- * block can be in the time range, *exact when every one is.
+ * What the zone of key (a block, or with tzone a time zone) says of the
+ * time range, in *zone. A missing zone has no entry with a time.
  */
 static int
-query_zone(struct query *q, uint32_t block, int *skip, int *exact)
+query_zone(struct query *q, int tzone, uint64_t key, enum query_zone *zone)
 {
 	const struct query_filter *f = &q->q_f;
 	const uint8_t *p;
-	uint8_t kb[INDEX_BLOCK_LEN];
+	uint8_t kb[8];
 	uint64_t entries, timed;
 	int64_t min, max;
 	MDB_val k, v;
 	int rc;
 
-	*skip = *exact = 0;
-	store_put32(kb, block);
-	k.mv_size = sizeof(kb);
-	k.mv_data = kb;
-	if ((rc = mdb_cursor_get(q->q_zones, &k, &v, MDB_SET_KEY)) != 0) {
-		if (rc != MDB_NOTFOUND)
-			return store_mdb_err(q->q_store, rc);
-		*skip = 1;	/* no zone: no entry of the block has a time */
-		return 0;
+	*zone = QUERY_ZONE_NONE;
+	if (tzone) {
+		store_put64(kb, key);
+		k.mv_size = 8;
+	} else {
+		store_put32(kb, (uint32_t)key);
+		k.mv_size = 4;
 	}
-	if (v.mv_size != 32)
+	k.mv_data = kb;
+	rc = mdb_cursor_get(tzone ? q->q_tzones : q->q_zones, &k, &v,
+	    MDB_SET_KEY);
+	if (rc == MDB_NOTFOUND)
+		return 0;
+	if (rc != 0)
+		return store_mdb_err(q->q_store, rc);
+	if (v.mv_size != INDEX_ZONE_LEN)
 		return STORE_ECORRUPT;
 	p = v.mv_data;
 	entries = store_get64(p);
@@ -542,168 +573,244 @@ query_zone(struct query *q, uint32_t block, int *skip, int *exact)
 	min = index_term_time_decode(p + 16);
 	max = index_term_time_decode(p + 24);
 	if (timed == 0 || (f->qf_has_since && max < f->qf_since_ns) ||
-	    (f->qf_has_until && min >= f->qf_until_ns)) {
-		*skip = 1;
+	    (f->qf_has_until && min >= f->qf_until_ns))
 		return 0;
-	}
-	*exact = timed == entries &&
+	if (timed == entries &&
 	    (!f->qf_has_since || min >= f->qf_since_ns) &&
-	    (!f->qf_has_until || max < f->qf_until_ns);
+	    (!f->qf_has_until || max < f->qf_until_ns))
+		*zone = QUERY_ZONE_ALL;
+	else
+		*zone = QUERY_ZONE_SOME;
 	return 0;
 }
 
-/* Orders two u64 for qsort. */
-static int
-query_cmp64(const void *a, const void *b)
+/* The first and last index of segment (level, n). */
+static void
+query_seg_range(const struct query *q, int level, uint64_t n, uint64_t *lo,
+    uint64_t *hi)
 {
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	unsigned bits = level ? q->q_bits : q->q_sbits;
 
-	return x < y ? -1 : x > y;
-}
-
-/* Collects and sorts the block's indexes in the time range (time mode). */
-static int
-query_time_collect(struct query *q, uint32_t block)
-{
-	const struct query_filter *f = &q->q_f;
-	uint8_t key[INDEX_BLOCK_LEN + 8 + 8];
-	const uint8_t *p;
-	uint64_t index, *nb;
-	size_t ncap;
-	MDB_val k, v;
-	int rc;
-
-	q->q_tn = q->q_ti = 0;
-	store_put32(key, block);
-	index_term_time(key + INDEX_BLOCK_LEN, f->qf_has_since ?
-	    f->qf_since_ns : INT64_MIN);
-	store_put64(key + INDEX_BLOCK_LEN + 8, 0);
-	k.mv_size = sizeof(key);
-	k.mv_data = key;
-	for (rc = mdb_cursor_get(q->q_time, &k, &v, MDB_SET_RANGE); rc == 0;
-	    rc = mdb_cursor_get(q->q_time, &k, &v, MDB_NEXT)) {
-		p = k.mv_data;
-		if (k.mv_size != sizeof(key))
-			return STORE_ECORRUPT;
-		if (memcmp(p, key, INDEX_BLOCK_LEN) != 0)
-			break;
-		if (f->qf_has_until && index_term_time_decode(p +
-		    INDEX_BLOCK_LEN) >= f->qf_until_ns)
-			break;
-		index = store_get64(p + INDEX_BLOCK_LEN + 8);
-		if (index < q->q_blo || index > q->q_bhi)
-			continue;
-		if (q->q_tn == q->q_tcap) {
-			ncap = q->q_tcap ? q->q_tcap * 2 : 1024;
-			if ((nb = reallocarray(q->q_tbuf, ncap,
-			    sizeof(*nb))) == NULL)
-				return ENOMEM;
-			q->q_tbuf = nb;
-			q->q_tcap = ncap;
-		}
-		q->q_tbuf[q->q_tn++] = index;
+	if (bits >= 63) {
+		*lo = n << 63;
+		*hi = n == 0 ? UINT64_MAX >> 1 : UINT64_MAX;
+		return;
 	}
-	if (rc != 0 && rc != MDB_NOTFOUND)
-		return store_mdb_err(q->q_store, rc);
-	qsort(q->q_tbuf, q->q_tn, sizeof(*q->q_tbuf), query_cmp64);
-	return 0;
+	*lo = n << bits;
+	*hi = *lo + ((UINT64_C(1) << bits) - 1);
+}
+
+/* The segment holding index x: level 1 if its big block is merged. */
+static void
+query_seg_of(const struct query *q, uint64_t x, int *level, uint64_t *n)
+{
+	if (q->q_bits < 63 && x >> q->q_bits < q->q_merged) {
+		*level = 1;
+		*n = x >> q->q_bits;
+	} else {
+		*level = 0;
+		*n = q->q_sbits >= 63 ? 0 : x >> q->q_sbits;
+	}
 }
 
 /*
- * Moves to the next block that may hold candidates and prepares it.
+ * Steps to the next segment in the query's order; 0, or STORE_ENOTFOUND
+ * past the index range.
+ */
+static int
+query_seg_step(struct query *q)
+{
+	uint64_t lo, hi;
+
+	query_seg_range(q, q->q_seglevel, q->q_block, &lo, &hi);
+	if (q->q_f.qf_reverse) {
+		if (lo <= q->q_lo || lo == 0)
+			return STORE_ENOTFOUND;
+		query_seg_of(q, lo - 1, &q->q_seglevel, &q->q_block);
+	} else {
+		if (hi >= q->q_hi || hi == UINT64_MAX)
+			return STORE_ENOTFOUND;
+		query_seg_of(q, hi + 1, &q->q_seglevel, &q->q_block);
+	}
+	return 0;
+}
+
+/* Points cursor c at the current segment: its database and prefix. */
+static void
+query_seg_cursor(struct query *q, struct query_cursor *c)
+{
+	uint64_t big;
+
+	if (q->q_seglevel) {
+		store_put32(c->qc_key, (uint32_t)q->q_block);
+		memcpy(c->qc_key + INDEX_BLOCK_LEN, c->qc_term, c->qc_tlen);
+		c->qc_plen = INDEX_BLOCK_LEN + c->qc_tlen;
+		c->qc_cur = c->qc_l1;
+	} else {
+		big = q->q_sbits >= 63 ? 0 : q->q_block >> INDEX_L0_SHIFT;
+		c->qc_key[0] = (uint8_t)c->qc_kind;
+		store_put32(c->qc_key + 1, (uint32_t)q->q_block);
+		memcpy(c->qc_key + 1 + INDEX_BLOCK_LEN, c->qc_term,
+		    c->qc_tlen);
+		c->qc_plen = 1 + INDEX_BLOCK_LEN + c->qc_tlen;
+		c->qc_cur = c->qc_l0[big & 1];
+	}
+	c->qc_n = 0;
+}
+
+/*
+ * Moves to the next segment that may hold candidates and prepares it.
  * Returns 0, or STORE_ENOTFOUND when there is none.
  */
 static int
 query_block_next(struct query *q)
 {
-	uint64_t first, last, span;
+	uint64_t big;
 	size_t i;
-	int rc, skip, exact;
+	int rc;
 
 	for (;;) {
-		first = q->q_lo >> q->q_bits;
-		last = q->q_hi >> q->q_bits;
 		if (!q->q_inblock)
-			q->q_block = q->q_f.qf_reverse ? last : first;
-		else if (q->q_f.qf_reverse ? q->q_block == first :
-		    q->q_block == last)
-			return STORE_ENOTFOUND;
-		else if (q->q_f.qf_reverse)
-			q->q_block--;
-		else
-			q->q_block++;
+			query_seg_of(q, q->q_f.qf_reverse ? q->q_hi : q->q_lo,
+			    &q->q_seglevel, &q->q_block);
+		else if ((rc = query_seg_step(q)) != 0)
+			return rc;
 		q->q_inblock = 1;
-		span = q->q_bits >= 63 ? UINT64_MAX >> 1 :
-		    (UINT64_C(1) << q->q_bits) - 1;
-		q->q_blo = q->q_block << q->q_bits;
-		q->q_bhi = q->q_blo + span;
-		if (q->q_bits >= 63)
-			q->q_bhi = UINT64_MAX;
+		query_seg_range(q, q->q_seglevel, q->q_block, &q->q_blo,
+		    &q->q_bhi);
 		if (q->q_blo < q->q_lo)
 			q->q_blo = q->q_lo;
 		if (q->q_bhi > q->q_hi)
 			q->q_bhi = q->q_hi;
 		q->q_bdone = 0;
-		q->q_ball = q->q_mode == QUERY_RANGE;
-		q->q_bcheck = 0;
+		q->q_bzone = QUERY_ZONE_ALL;
 		if (q->q_zones != NULL) {
-			if ((rc = query_zone(q, (uint32_t)q->q_block, &skip,
-			    &exact)) != 0)
+			big = q->q_seglevel ? q->q_block :
+			    q->q_blo >> q->q_bits;
+			if ((rc = query_zone(q, 0, big, &q->q_bzone)) != 0)
 				return rc;
-			if (skip)
+			if (q->q_bzone == QUERY_ZONE_NONE)
 				continue;
-			if (q->q_mode == QUERY_JOIN)
-				q->q_bcheck = !exact;
-			else if (exact)
-				q->q_ball = 1;
-			else {
-				if ((rc = query_time_collect(q,
-				    (uint32_t)q->q_block)) != 0)
-					return rc;
-				if (q->q_tn == 0)
-					continue;
-				if (q->q_f.qf_reverse)
-					q->q_ti = q->q_tn;
-			}
 		}
 		for (i = 0; i < q->q_ncur; i++)
-			store_put32(q->q_cur[i].qc_key, (uint32_t)q->q_block);
+			query_seg_cursor(q, &q->q_cur[i]);
 		q->q_pos = q->q_f.qf_reverse ? q->q_bhi : q->q_blo;
 		return 0;
 	}
 }
 
+/* Decodes the chunk at k, v into c; STORE_ECORRUPT if malformed. */
+static int
+query_chunk_load(struct query_cursor *c, const MDB_val *k, const MDB_val *v)
+{
+	const uint8_t *p = v->mv_data;
+	uint64_t first;
+	size_t i, n;
+
+	c->qc_n = 0;
+	if (v->mv_size % 4 != 0 || v->mv_size / 4 >= INDEX_CHUNK_MAX)
+		return STORE_ECORRUPT;
+	n = v->mv_size / 4;
+	first = store_get64((const uint8_t *)k->mv_data + c->qc_plen);
+	c->qc_chunk[0] = first;
+	for (i = 0; i < n; i++) {
+		c->qc_chunk[i + 1] = first + store_get32(p + 4 * i);
+		if (c->qc_chunk[i + 1] <= c->qc_chunk[i])
+			return STORE_ECORRUPT;
+	}
+	c->qc_n = n + 1;
+	return 0;
+}
+
 /*
- * Positions cursor c on its first key at or after target (reverse: at
- * or before) within its prefix; *found is that key's index. Returns 0,
- * or STORE_ENOTFOUND when the block has no such key.
+ * In c's chunk, which holds target in its range: the first index at or
+ * after target (reverse: the last at or before it).
+ */
+static uint64_t
+query_chunk_find(const struct query_cursor *c, uint64_t target, int rev)
+{
+	size_t lo = 0, hi = c->qc_n, mid;
+
+	/* lo: the first element >= target. */
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (c->qc_chunk[mid] < target)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (rev && (lo == c->qc_n || c->qc_chunk[lo] != target))
+		lo--;
+	return c->qc_chunk[lo];
+}
+
+/* Whether the key k is a chunk of c's prefix. */
+static int
+query_chunk_ours(const struct query_cursor *c, const MDB_val *k)
+{
+	return k->mv_size == c->qc_plen + 8 &&
+	    memcmp(k->mv_data, c->qc_key, c->qc_plen) == 0;
+}
+
+/*
+ * The first posting of c at or after target (reverse: at or before it)
+ * in the current block, in *found. Returns 0, or STORE_ENOTFOUND when
+ * there is none.
  */
 static int
 query_seek(struct query *q, struct query_cursor *c, uint64_t target,
     uint64_t *found)
 {
 	MDB_val k, v;
-	size_t klen = c->qc_plen + 8;
-	int rc;
+	int rc, rev = q->q_f.qf_reverse;
 
+	if (c->qc_n > 0 && target >= c->qc_chunk[0] &&
+	    target <= c->qc_chunk[c->qc_n - 1]) {
+		*found = query_chunk_find(c, target, rev);
+		return 0;
+	}
 	store_put64(c->qc_key + c->qc_plen, target);
-	k.mv_size = klen;
+	k.mv_size = c->qc_plen + 8;
 	k.mv_data = c->qc_key;
 	rc = mdb_cursor_get(c->qc_cur, &k, &v, MDB_SET_RANGE);
-	if (q->q_f.qf_reverse) {
-		if (rc == MDB_NOTFOUND)
-			rc = mdb_cursor_get(c->qc_cur, &k, &v, MDB_LAST);
-		else if (rc == 0 && (k.mv_size != klen ||
-		    memcmp(k.mv_data, c->qc_key, klen) != 0))
-			rc = mdb_cursor_get(c->qc_cur, &k, &v, MDB_PREV);
+	if (rc != 0 && rc != MDB_NOTFOUND)
+		return store_mdb_err(q->q_store, rc);
+	if (rc == 0 && query_chunk_ours(c, &k) && store_get64((const uint8_t *)
+	    k.mv_data + c->qc_plen) == target) {
+		*found = target;	/* a chunk starts at target */
+		return query_chunk_load(c, &k, &v);
+	}
+	/* The chunk before, if ours, starts below target. */
+	rc = mdb_cursor_get(c->qc_cur, &k, &v, rc == 0 ? MDB_PREV : MDB_LAST);
+	if (rc != 0 && rc != MDB_NOTFOUND)
+		return store_mdb_err(q->q_store, rc);
+	if (rc == 0 && query_chunk_ours(c, &k)) {
+		if ((rc = query_chunk_load(c, &k, &v)) != 0)
+			return rc;
+		if (rev || c->qc_chunk[c->qc_n - 1] >= target) {
+			*found = query_chunk_find(c, target, rev);
+			return 0;
+		}
+	} else if (rev)
+		return STORE_ENOTFOUND;
+	/* Forward: the chunk after, if ours, starts above target. */
+	if (rc == 0)
+		rc = mdb_cursor_get(c->qc_cur, &k, &v, MDB_NEXT);
+	else {
+		store_put64(c->qc_key + c->qc_plen, target);
+		k.mv_size = c->qc_plen + 8;
+		k.mv_data = c->qc_key;
+		rc = mdb_cursor_get(c->qc_cur, &k, &v, MDB_SET_RANGE);
 	}
 	if (rc == MDB_NOTFOUND)
 		return STORE_ENOTFOUND;
 	if (rc != 0)
 		return store_mdb_err(q->q_store, rc);
-	if (k.mv_size != klen || memcmp(k.mv_data, c->qc_key, c->qc_plen) != 0)
+	if (!query_chunk_ours(c, &k))
 		return STORE_ENOTFOUND;
-	*found = store_get64((const uint8_t *)k.mv_data + c->qc_plen);
+	if ((rc = query_chunk_load(c, &k, &v)) != 0)
+		return rc;
+	*found = c->qc_chunk[0];
 	return 0;
 }
 
@@ -733,10 +840,35 @@ query_join_next(struct query *q, uint64_t *index)
 	return 0;
 }
 
+/*
+ * Moves the block's position past the time zone of x (which has no
+ * entry in the time range).
+ */
+static void
+query_skip_tzone(struct query *q, uint64_t x)
+{
+	uint64_t tz = x >> INDEX_TZONE_BITS, edge;
+
+	if (!q->q_f.qf_reverse) {
+		edge = (tz + 1) << INDEX_TZONE_BITS;
+		if (edge == 0 || edge > q->q_bhi)
+			q->q_bdone = 1;
+		else if (edge > q->q_pos)
+			q->q_pos = edge;
+		return;
+	}
+	edge = tz << INDEX_TZONE_BITS;
+	if (edge <= q->q_blo)
+		q->q_bdone = 1;
+	else if (edge - 1 < q->q_pos)
+		q->q_pos = edge - 1;
+}
+
 /* The next candidate in the query's order; *check if it needs one. */
 static int
 query_candidate(struct query *q, uint64_t *index, int *check)
 {
+	uint64_t x;
 	int rc, rev = q->q_f.qf_reverse;
 
 	while (!q->q_done) {
@@ -747,28 +879,35 @@ query_candidate(struct query *q, uint64_t *index, int *check)
 				return rc;
 			}
 		}
-		*check = q->q_post || q->q_bcheck;
-		if (q->q_ball || q->q_mode == QUERY_JOIN) {
-			if (q->q_ball)
-				*index = q->q_pos;
-			else if ((rc = query_join_next(q, index)) != 0) {
-				if (rc != STORE_ENOTFOUND)
-					return rc;
-				q->q_bdone = 1;
-				continue;
-			}
-			if (rev ? *index == q->q_blo : *index == q->q_bhi)
-				q->q_bdone = 1;
-			else
-				q->q_pos = rev ? *index - 1 : *index + 1;
-			return 0;
-		}
-		/* Time mode, from the sorted indexes of the block. */
-		if (rev ? q->q_ti == 0 : q->q_ti == q->q_tn) {
+		if (q->q_mode == QUERY_RANGE)
+			x = q->q_pos;
+		else if ((rc = query_join_next(q, &x)) != 0) {
+			if (rc != STORE_ENOTFOUND)
+				return rc;
 			q->q_bdone = 1;
 			continue;
 		}
-		*index = rev ? q->q_tbuf[--q->q_ti] : q->q_tbuf[q->q_ti++];
+		if (rev ? x == q->q_blo : x == q->q_bhi)
+			q->q_bdone = 1;
+		else
+			q->q_pos = rev ? x - 1 : x + 1;
+		*check = q->q_post;
+		if (q->q_bzone == QUERY_ZONE_SOME) {
+			if (!q->q_tzvalid ||
+			    q->q_tzkey != x >> INDEX_TZONE_BITS) {
+				q->q_tzkey = x >> INDEX_TZONE_BITS;
+				if ((rc = query_zone(q, 1, q->q_tzkey,
+				    &q->q_tzone)) != 0)
+					return rc;
+				q->q_tzvalid = 1;
+			}
+			if (q->q_tzone == QUERY_ZONE_NONE) {
+				query_skip_tzone(q, x);
+				continue;
+			}
+			*check |= q->q_tzone == QUERY_ZONE_SOME;
+		}
+		*index = x;
 		return 0;
 	}
 	return STORE_ENOTFOUND;

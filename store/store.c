@@ -843,6 +843,7 @@ store_close(struct store *s)
 	if (s->s_env != NULL)
 		mdb_env_close(s->s_env);
 	leaf_key_free(s->s_leafkey);
+	store_index_close(s);
 	pthread_cond_destroy(&s->s_cond);
 	pthread_mutex_destroy(&s->s_lock);
 	free(s->s_data);

@@ -22,16 +22,7 @@
 
 #define STORE_MAXDBS		32	/* entries, tree, indexes, ... */
 
-/* The zone of one block: its event time range (index.c). */
-struct index_zone {
-	uint32_t	 iz_block;
-	int		 iz_valid;	/* iz_block's zone is loaded */
-	int		 iz_dirty;	/* changed since loaded */
-	uint64_t	 iz_entries;	/* entries of the block */
-	uint64_t	 iz_timed;	/* of them with an event time */
-	int64_t		 iz_min_ns;
-	int64_t		 iz_max_ns;
-};
+struct index_txn;	/* index.c: the write transaction's postings */
 
 struct store {
 	MDB_env		*s_env;
@@ -64,12 +55,14 @@ struct store {
 	int		 s_dead;	/* a remap failed: the map is gone */
 	atomic_int	 s_mdb_err;	/* last LMDB failure, for the message */
 
-	/* Indexes (index.c); s_ix_zone is the writer's. */
+	/* Indexes (index.c). */
 	MDB_dbi		 s_ix[INDEX_NKINDS];
-	MDB_dbi		 s_ix_zones;
+	MDB_dbi		 s_ix_zones;	/* per block */
+	MDB_dbi		 s_ix_tzones;	/* per INDEX_TZONE_LEN entries */
+	MDB_dbi		 s_ix_recent[2];	/* level 0: even, odd blocks */
 	int		 s_ix_dbs;	/* the index databases are open */
 	struct index_info s_ix_info;	/* writer: as of the open */
-	struct index_zone s_ix_zone;	/* writer: the block being written */
+	struct index_txn *s_ix_txn;	/* writer: pending postings, zones */
 };
 
 struct store_iter {
@@ -147,8 +140,9 @@ int	 store_meta_put(struct store *, MDB_txn *, const char *, const void *,
 	    size_t);
 int	 store_meta_get(struct store *, MDB_txn *, const char *, MDB_val *);
 
-/* index.c: called by store.c at open, commit and abort. */
+/* index.c: called by store.c at open, commit, abort and close. */
 int	 store_index_open(struct store *, MDB_txn *, int, uint64_t);
+void	 store_index_close(struct store *);
 int	 store_index_flush(struct store *);
 void	 store_index_reset(struct store *);
 int	 store_index_info_txn(struct store *, MDB_txn *, struct index_info *);
