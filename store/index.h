@@ -110,8 +110,10 @@ const char *index_kind_name(enum index_kind);
 
 /*
  * Term encoders: write the term into buf (room for INDEX_TERM_MAX) and
- * return its length, or 0 if a value is NULL or too long for its field
- * (no such term can be in the index).
+ * return its length, or 0 if a value is NULL or empty (the string forms)
+ * or the term would be longer than INDEX_TERM_MAX. Field limits are
+ * record.h's: a longer value cannot be in a valid record, and a query
+ * for it finds nothing.
  */
 size_t	 index_term_string(uint8_t *, const char *);
 size_t	 index_term_version(uint8_t *, const char *, const char *);

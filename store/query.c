@@ -152,7 +152,6 @@ query_check(const struct query_filter *f, char *err, size_t errlen)
 		const char	*name;
 	} strs[] = {
 		{ offsetof(struct query_filter, qf_algorithm), "algorithm" },
-		{ offsetof(struct query_filter, qf_version), "version" },
 		{ offsetof(struct query_filter, qf_subject), "subject" },
 		{ offsetof(struct query_filter, qf_decision), "decision" },
 		{ offsetof(struct query_filter, qf_trace), "trace" },
@@ -461,13 +460,13 @@ query_open(struct store_view *v, const struct query_filter *f,
 		goto fail;
 	q->q_mode = q->q_ncur > 0 || q->q_done ? QUERY_JOIN : QUERY_RANGE;
 	if (q->q_mode == QUERY_RANGE && !timed &&
-	    query_has_record_filter(f) && !f->qf_has_to) {
+	    query_has_record_filter(f)) {
 		if (!q->q_info.ii_present || q->q_info.ii_from != 0)
 			goto noindex;
 		rc = query_fail(err, errlen, QUERY_EUNINDEXED, "give an "
 		    "indexed filter (algorithm, subject, decision, time, "
-		    "trace, decision id, class, producer, a declared label) "
-		    "or an index range", NULL);
+		    "trace, decision id, class, producer, a declared label)",
+		    NULL);
 		goto fail;
 	}
 	if (q->q_mode == QUERY_RANGE && !timed) {

@@ -6,17 +6,18 @@
  * (or reversed), one at a time: memory does not grow with the number
  * of results.
  *
- * Plan: the entries are visited block by block (index.h), skipping
- * blocks outside the index range and, by their zones, outside the
- * time range. In a block, the equality filters that have an index
- * (algorithm, version, subject, decision, trace, decision id, class,
- * producer, declared labels) are intersected by a leapfrog join of
- * their index cursors, so the cost follows the most selective one;
- * with none, a time range drives from the time index (the block's
- * matches are sorted in memory: at most one block). Whatever no index
- * answered exactly (score, reviewed, undeclared labels, time in a
- * block its zone does not cover whole) is checked on the decoded entry
- * (query_match()).
+ * Plan: the entries are visited segment by segment (a merged big block,
+ * or a small block of the tail, index.h), skipping those outside the
+ * index range and, by their zones, outside the time range. In a
+ * segment, the equality filters that have an index (algorithm, version,
+ * subject, decision, trace, decision id, class, producer, declared
+ * labels) are intersected by a leapfrog join of their posting cursors,
+ * so the cost follows the most selective one; with none, a time range
+ * alone takes the entries its zones let through. Whatever no index or
+ * zone answered exactly (score, reviewed, undeclared labels, time in a
+ * zone not wholly in range) is checked on the decoded entry
+ * (query_match()). A selection with no filter at all is a listing of
+ * the index range; one whose only filters have no index is refused.
  *
  * The log order and the paging cursor make pages stitch together:
  * the next page is the same filter with qf_after set to the last
@@ -59,7 +60,8 @@ struct query_label {
  */
 struct query_filter {
 	const char	*qf_algorithm;	/* algorithm id */
-	const char	*qf_version;	/* with qf_algorithm: that version */
+	const char	*qf_version;	/* with qf_algorithm: that version
+					   ("" : none; absent equals "") */
 	const char	*qf_subject;
 	const char	*qf_decision;
 	const char	*qf_trace;	/* trace id */
@@ -102,8 +104,9 @@ struct query;
  *	QUERY_ENOINDEX (the store has no indexes, or they cover only the
  *	entries from some index on, or a reindex did not finish: run
  *	`algaudit reindex`); QUERY_EUNINDEXED (only filters without an
- *	index, e.g. an undeclared label or only a score range: that would
- *	scan the log); STORE_ECORRUPT; STORE_ELMDB; ENOMEM.
+ *	index, e.g. an undeclared label or only a score range, even in an
+ *	index range: that would scan the log); STORE_ECORRUPT;
+ *	STORE_ELMDB; ENOMEM.
  */
 int	 query_open(struct store_view *, const struct query_filter *,
 	    struct query **, char *, size_t);
