@@ -379,9 +379,9 @@ cmd_query_run(struct store *st, const struct cmd_query_opts *o, FILE *out)
 				if ((rc = cmd_query_write(o, t, out, idx,
 				    e)) == -1)
 					goto out;
-				if (rc == 1) {
+				if (rc == 1) {	/* werr decides the status */
 					werr = errno != 0 ? errno : EIO;
-					ex = TOOLS_EXIT_OK;	/* as werr says */
+					ex = TOOLS_EXIT_OK;
 					goto out;
 				}
 			}
