@@ -539,10 +539,10 @@ cmd_subject_group(struct store *st, struct store_view *v,
 	int rc, ex = TOOLS_EXIT_FAIL;
 
 	gq = *q;
-	/* Records without a version are those of the id not in another. */
+	/* Version "": the records without one (query.h). */
 	if (p->sp_id != NULL) {
 		gq.qf_algorithm = p->sp_id;
-		gq.qf_version = p->sp_version;
+		gq.qf_version = p->sp_version != NULL ? p->sp_version : "";
 	}
 	if ((rc = filter_sel_open(v, &gq, &s, err, sizeof(err))) != 0)
 		return filter_sel_error(CMD_SUBJECT_USAGE, store_path(st), rc,
