@@ -8,9 +8,10 @@
  * progress, bad arguments, a corrupt entry, an interrupted run).
  *
  * The index contents are compared through store_index_digest(): a store
- * indexed live and the same entries reindexed must have the same digest
- * and per-index key counts, and the counts must be what the entries
- * imply (an entry without a field has no key in that index). Entries
+ * indexed live (in commits of any size) and the same entries reindexed
+ * must have the same digest and per-index posting counts, and the
+ * counts must be what the entries imply (an entry without a field, or
+ * with an empty string, has no posting in that index). Entries
  * come from a seeded generator (the seed is in every failure message;
  * CHECK_SEED=N repeats a run); they have missing optional fields,
  * negative, absent and out-of-order event times, loss records, an
@@ -492,9 +493,9 @@ check_has(int has, const char *s)
 }
 
 /*
- * The number of keys each index must hold for ents[0 .. n) with the
- * declared label keys: one per entry that has the field (not empty),
- * one per declared label.
+ * The number of postings each index must hold for ents[0 .. n) with
+ * the declared label keys: one per entry that has the field (not
+ * empty), one per declared label.
  */
 static void
 check_expect_counts(const struct check_ent *ents, uint64_t n,
@@ -511,7 +512,6 @@ check_expect_counts(const struct check_ent *ents, uint64_t n,
 		counts[INDEX_VERSION] += m->ce_has_alg;
 		counts[INDEX_SUBJECT] += check_has(m->ce_has_subject,
 		    m->ce_subject);
-		counts[INDEX_TIME] += m->ce_has_time;
 		counts[INDEX_DECISION] += check_has(m->ce_has_decision,
 		    m->ce_decision);
 		counts[INDEX_TRACE] += check_has(m->ce_has_trace, m->ce_trace);
@@ -544,8 +544,9 @@ check_counts_eq(const uint64_t *got, const uint64_t *want, const char *what)
 
 	for (k = 0; k < INDEX_NKINDS; k++)
 		ck_assert_msg(got[k] == want[k], "seed %llu: %s: index %s has "
-		    "%llu keys, want %llu", (unsigned long long)check_seed_v,
-		    what, index_kind_name((enum index_kind)k),
+		    "%llu postings, want %llu",
+		    (unsigned long long)check_seed_v, what,
+		    index_kind_name((enum index_kind)k),
 		    (unsigned long long)got[k], (unsigned long long)want[k]);
 }
 
@@ -828,36 +829,53 @@ START_TEST(test_term_label)
 END_TEST
 
 /*
- * index.h: "0 if a value is NULL or too long for its field (no such
- * term can be in the index)". The version and label encoders know
- * their fields: an algorithm id, a version, a label key and a label
- * value longer than record.h allows cannot be in any index.
+ * index.h: 0 when "the term would be longer than INDEX_TERM_MAX"; the
+ * field limits of record.h are not the encoders' business (a value
+ * longer than they allow finds nothing). The boundary, for each form.
  */
-START_TEST(test_term_field_limits)
+START_TEST(test_term_max)
 {
 	uint8_t *b = check_termbuf();
 	char *s;
-	size_t n;
 
+	/* u16 len || bytes */
+	s = check_str(INDEX_TERM_MAX - 2, 's');
+	ck_assert_uint_eq(index_term_string(b, s), INDEX_TERM_MAX);
+	ck_assert_uint_eq(b[0], (INDEX_TERM_MAX - 2) >> 8);
+	ck_assert_uint_eq(b[1], (INDEX_TERM_MAX - 2) & 0xff);
+	free(s);
+	s = check_str(INDEX_TERM_MAX - 1, 's');
+	ck_assert_uint_eq(index_term_string(b, s), 0);
+	free(s);
 	s = check_str(RECORD_MAX_ID + 1, 'i');
-	n = index_term_version(b, s, "1");
-	ck_assert_msg(n == 0, "algorithm id of %d bytes: term of %zu bytes",
-	    RECORD_MAX_ID + 1, n);
+	ck_assert_uint_eq(index_term_string(b, s), 2 + RECORD_MAX_ID + 1);
+	ck_assert_uint_eq(index_term_version(b, s, "1"),
+	    4 + RECORD_MAX_ID + 1 + 1);
 	free(s);
-	s = check_str(RECORD_MAX_VERSION + 1, 'v');
-	n = index_term_version(b, "a", s);
-	ck_assert_msg(n == 0, "version of %d bytes: term of %zu bytes",
-	    RECORD_MAX_VERSION + 1, n);
+
+	/* u16 len || id || u16 len || version */
+	s = check_str(INDEX_TERM_MAX - 4 - 1, 'v');
+	ck_assert_uint_eq(index_term_version(b, "a", s), INDEX_TERM_MAX);
 	free(s);
-	s = check_str(RECORD_MAX_NAME + 1, 'k');
-	n = index_term_label(b, s, "v");
-	ck_assert_msg(n == 0, "label key of %d bytes: term of %zu bytes",
-	    RECORD_MAX_NAME + 1, n);
+	s = check_str(INDEX_TERM_MAX - 4, 'v');
+	ck_assert_uint_eq(index_term_version(b, "a", s), 0);
+	ck_assert_uint_eq(index_term_label(b, "k", s), 0);
 	free(s);
-	s = check_str(RECORD_MAX_LABEL_VALUE + 1, 'v');
-	n = index_term_label(b, "k", s);
-	ck_assert_msg(n == 0, "label value of %d bytes: term of %zu bytes",
-	    RECORD_MAX_LABEL_VALUE + 1, n);
+
+	/* u16 len || key || u16 len || value */
+	s = check_str(INDEX_TERM_MAX - 4 - 1, 'v');
+	ck_assert_uint_eq(index_term_label(b, "k", s), INDEX_TERM_MAX);
+	ck_assert_uint_eq(b[0], 0);
+	ck_assert_uint_eq(b[1], 1);
+	ck_assert_uint_eq(b[2], 'k');
+	ck_assert_uint_eq(b[3], (INDEX_TERM_MAX - 5) >> 8);
+	ck_assert_uint_eq(b[4], (INDEX_TERM_MAX - 5) & 0xff);
+	free(s);
+	s = check_str(INDEX_TERM_MAX - 4, 'k');
+	ck_assert_uint_eq(index_term_label(b, s, ""), INDEX_TERM_MAX);
+	free(s);
+	s = check_str(INDEX_TERM_MAX - 3, 'k');
+	ck_assert_uint_eq(index_term_label(b, s, ""), 0);
 	free(s);
 	free(b);
 }
@@ -938,6 +956,57 @@ START_TEST(test_add_live)
 	check_counts_eq(counts, want, "reader");
 	ck_assert(memcmp(d1, d2, sizeof(d1)) == 0);
 	store_close(s);
+	free(ents);
+}
+END_TEST
+
+/*
+ * The digest does not depend on how the entries were committed: one
+ * per commit, a commit of all (a frequent term then has more than
+ * INDEX_CHUNK_MAX postings in one commit), reindexes in batches of 7
+ * and of everything.
+ */
+START_TEST(test_add_chunking)
+{
+	struct check_ent *ents;
+	struct store *a, *b;
+	uint64_t n = check_scale(1200), done, cnt, st;
+	uint64_t ca[INDEX_NKINDS], cb[INDEX_NKINDS], want[INDEX_NKINDS];
+	uint8_t da[32], db[32];
+
+	ents = check_gen_all(check_seed_v, n);
+	check_expect_counts(ents, n, NULL, 0, want);
+	ck_assert_uint_gt(want[INDEX_CLASS], INDEX_CHUNK_MAX);
+
+	a = check_create("small");
+	check_write(a, ents, 0, 100, 1, 1);
+	st = check_seed_v;
+	for (done = 100; done < n; done += cnt) {
+		cnt = 1 + check_below(&st, 40);
+		if (cnt > n - done)
+			cnt = n - done;
+		check_write(a, ents, done, cnt, cnt, 1);
+	}
+	check_digest(a, da, ca);
+	check_counts_eq(ca, want, "small commits");
+
+	b = check_create("big");
+	check_write(b, ents, 0, n, n, 1);
+	check_digest(b, db, cb);
+	check_counts_eq(cb, want, "one commit");
+	ck_assert_msg(memcmp(da, db, sizeof(da)) == 0, "seed %llu: one "
+	    "commit and small commits give different digests",
+	    (unsigned long long)check_seed_v);
+
+	check_reindex(b, 0, NULL, 0, 7, NULL);
+	check_digest(b, db, cb);
+	check_counts_eq(cb, want, "reindexed by 7");
+	ck_assert(memcmp(da, db, sizeof(da)) == 0);
+	check_reindex(b, 0, NULL, 0, 0, NULL);
+	check_digest(b, db, cb);
+	ck_assert(memcmp(da, db, sizeof(da)) == 0);
+	store_close(a);
+	store_close(b);
 	free(ents);
 }
 END_TEST
@@ -1114,6 +1183,10 @@ check_layout(unsigned bits, const char *const *labels, size_t nlabels,
 	check_write(a, ents, 0, n, 64, 1);
 	check_digest(a, da, ca);
 	check_counts_eq(ca, want, na);
+	/* Moving into a new big block merges the finished one. */
+	check_info(a, &ii);
+	ck_assert_uint_eq(ii.ii_merged, bits == INDEX_BITS_PLAIN ? 0 :
+	    (n - 1) >> bits);
 
 	b = check_create(nb);
 	check_write(b, ents, 0, n, 64, 0);
@@ -1131,6 +1204,8 @@ check_layout(unsigned bits, const char *const *labels, size_t nlabels,
 	check_info(b, &ii);
 	ck_assert_uint_eq(ii.ii_bits, bits);
 	ck_assert_uint_eq(ii.ii_from, 0);
+	ck_assert_uint_eq(ii.ii_merged, bits == INDEX_BITS_PLAIN ? 0 :
+	    (n - 1) >> bits);
 	check_info_labels(&ii, labels, nlabels);
 
 	/* In place, keeping layout and labels. */
@@ -1475,7 +1550,7 @@ check_store_index_suite(void)
 	tcase_add_test(tc, test_term_time);
 	tcase_add_test(tc, test_term_class);
 	tcase_add_test(tc, test_term_label);
-	tcase_add_test(tc, test_term_field_limits);
+	tcase_add_test(tc, test_term_max);
 	tcase_add_test(tc, test_kind_name);
 	suite_add_tcase(s, tc);
 
@@ -1484,6 +1559,7 @@ check_store_index_suite(void)
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, test_info_new);
 	tcase_add_test(tc, test_add_live);
+	tcase_add_test(tc, test_add_chunking);
 	tcase_add_test(tc, test_add_misuse);
 	tcase_add_test(tc, test_add_abort);
 	tcase_add_test(tc, test_add_mapfull);
