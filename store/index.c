@@ -471,6 +471,24 @@ store_index_reset(struct store *s)
 		index_txn_clear(s->s_ix_txn, 1);
 }
 
+/* Grows *arr (of *cap elements of size) to hold want; 0 or ENOMEM. */
+static int
+index_reserve(void **arr, size_t *cap, size_t want, size_t size)
+{
+	size_t n = *cap ? *cap : 64;
+	void *na;
+
+	if (want <= *cap)
+		return 0;
+	while (n < want)
+		n *= 2;
+	if ((na = reallocarray(*arr, n, size)) == NULL)
+		return ENOMEM;
+	*arr = na;
+	*cap = n;
+	return 0;
+}
+
 /* Which level 0 database a key (kind || small block || ...) is in. */
 static int
 index_l0_db(const uint8_t *key)
@@ -480,7 +498,8 @@ index_l0_db(const uint8_t *key)
 
 /* Writes one group's postings as chunks; returns an LMDB code. */
 static int
-index_group_write(struct store *s, const struct index_group *g)
+index_group_write(struct store *s, const struct index_group *g,
+    MDB_cursor **curs)
 {
 	struct index_txn *t = s->s_ix_txn;
 	uint8_t key[INDEX_KEY_MAX], val[(INDEX_CHUNK_MAX - 1) * 4];
@@ -505,8 +524,8 @@ index_group_write(struct store *s, const struct index_group *g)
 		k.mv_data = key;
 		v.mv_size = 4 * n;
 		v.mv_data = val;
-		if ((rc = mdb_put(s->s_txn, s->s_ix_recent[index_l0_db(key)],
-		    &k, &v, 0)) != 0)
+		if ((rc = mdb_cursor_put(curs[index_l0_db(key)], &k, &v,
+		    0)) != 0)
 			return rc;
 	}
 	return 0;
@@ -517,14 +536,26 @@ static int
 index_groups_write(struct store *s)
 {
 	struct index_txn *t = s->s_ix_txn;
+	MDB_cursor *curs[2] = { NULL, NULL };
 	size_t i;
-	int rc;
+	int rc = 0;
 
-	for (i = 0; i < t->it_ngroups; i++)
-		if ((rc = index_group_write(s, &t->it_groups[i])) != 0)
-			return rc;
-	index_txn_clear(t, 0);
-	return 0;
+	if (t->it_ngroups == 0)
+		return 0;
+	if ((rc = mdb_cursor_open(s->s_txn, s->s_ix_recent[0],
+	    &curs[0])) != 0 || (rc = mdb_cursor_open(s->s_txn,
+	    s->s_ix_recent[1], &curs[1])) != 0)
+		goto out;
+	for (i = 0; i < t->it_ngroups && rc == 0; i++)
+		rc = index_group_write(s, &t->it_groups[i], curs);
+	if (rc == 0)
+		index_txn_clear(t, 0);
+out:
+	if (curs[0] != NULL)
+		mdb_cursor_close(curs[0]);
+	if (curs[1] != NULL)
+		mdb_cursor_close(curs[1]);
+	return rc;
 }
 
 /* Writes meta index_merged; returns an LMDB code. */
@@ -585,24 +616,6 @@ index_slots_grow(struct index_txn *t)
 	free(t->it_slots);
 	t->it_slots = slots;
 	t->it_nslots = n;
-	return 0;
-}
-
-/* Grows *arr (of *cap elements of size) to hold want; 0 or ENOMEM. */
-static int
-index_reserve(void **arr, size_t *cap, size_t want, size_t size)
-{
-	size_t n = *cap ? *cap : 64;
-	void *na;
-
-	if (want <= *cap)
-		return 0;
-	while (n < want)
-		n *= 2;
-	if ((na = reallocarray(*arr, n, size)) == NULL)
-		return ENOMEM;
-	*arr = na;
-	*cap = n;
 	return 0;
 }
 
@@ -743,9 +756,9 @@ struct index_out {
 	size_t		 io_n;
 };
 
-/* Appends the output chunk to level 1 of kind; returns an LMDB code. */
+/* Appends the output chunk to level 1 (cursor out); an LMDB code. */
 static int
-index_out_write(struct store *s, uint32_t kind, struct index_out *o)
+index_out_write(MDB_cursor *out, struct index_out *o)
 {
 	uint8_t val[(INDEX_CHUNK_MAX - 1) * 4];
 	MDB_val k, v;
@@ -762,7 +775,7 @@ index_out_write(struct store *s, uint32_t kind, struct index_out *o)
 	v.mv_size = 4 * (o->io_n - 1);
 	v.mv_data = val;
 	o->io_n = 0;
-	return mdb_put(s->s_txn, s->s_ix[kind], &k, &v, MDB_APPEND);
+	return mdb_cursor_put(out, &k, &v, MDB_APPEND);
 }
 
 /*
@@ -773,6 +786,7 @@ static int
 index_merge_kind(struct store *s, uint32_t kind, uint64_t b,
     struct index_run *runs, struct index_out *o)
 {
+	MDB_cursor *out;
 	const struct index_run *r;
 	uint8_t prefix[1 + INDEX_BLOCK_LEN];
 	uint64_t first;
@@ -785,6 +799,8 @@ index_merge_kind(struct store *s, uint32_t kind, uint64_t b,
 		if ((rc = index_run_read(&runs[i], prefix, MDB_SET_RANGE)) != 0)
 			return rc;
 	}
+	if ((rc = mdb_cursor_open(s->s_txn, s->s_ix[kind], &out)) != 0)
+		return rc;
 	o->io_n = 0;
 	o->io_plen = 0;
 	for (;;) {
@@ -800,28 +816,31 @@ index_merge_kind(struct store *s, uint32_t kind, uint64_t b,
 		if (o->io_plen != INDEX_BLOCK_LEN + tlen ||
 		    memcmp(o->io_key + INDEX_BLOCK_LEN, r->ir_key + 1 +
 		    INDEX_BLOCK_LEN, tlen) != 0) {
-			if ((rc = index_out_write(s, kind, o)) != 0)
-				return rc;
+			if ((rc = index_out_write(out, o)) != 0)
+				break;
 			store_put32(o->io_key, (uint32_t)b);
 			memcpy(o->io_key + INDEX_BLOCK_LEN, r->ir_key + 1 +
 			    INDEX_BLOCK_LEN, tlen);
 			o->io_plen = INDEX_BLOCK_LEN + tlen;
 		}
 		first = store_get64(r->ir_key + r->ir_klen - 8);
-		for (n = 0; n <= r->ir_vlen / 4; n++) {
-			if (o->io_n == INDEX_CHUNK_MAX &&
-			    (rc = index_out_write(s, kind, o)) != 0)
-				return rc;
+		for (n = 0; n <= r->ir_vlen / 4 && rc == 0; n++) {
+			if (o->io_n == INDEX_CHUNK_MAX)
+				rc = index_out_write(out, o);
 			o->io_idx[o->io_n++] = n == 0 ? first :
 			    first + store_get32(r->ir_val + 4 * (n - 1));
 		}
 		prefix[0] = (uint8_t)kind;
 		store_put32(prefix + 1, (uint32_t)((b << INDEX_L0_SHIFT) +
 		    best));
-		if ((rc = index_run_read(&runs[best], prefix, MDB_NEXT)) != 0)
-			return rc;
+		if (rc != 0 || (rc = index_run_read(&runs[best], prefix,
+		    MDB_NEXT)) != 0)
+			break;
 	}
-	return index_out_write(s, kind, o);
+	if (rc == 0)
+		rc = index_out_write(out, o);
+	mdb_cursor_close(out);
+	return rc;
 }
 
 /*
