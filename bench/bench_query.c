@@ -867,7 +867,8 @@ bench_query_kind(struct store *s, enum bench_qkind k, uint64_t n,
 	printf("query_%s_p90_ms %.3f ms\n", bench_qnames[k],
 	    bench_quantile(warm, runs, 0.9));
 	printf("query_%s_first_run_median_ms %.3f ms (first run of each "
-	    "key; page cache warm)\n", bench_qnames[k],
+	    "key: its pages faulted in, from cache or disk)\n",
+	    bench_qnames[k],
 	    bench_quantile(cold, runs, 0.5));
 	ms = bench_quantile(rows, runs, 0.5);	/* sorts rows */
 	printf("query_%s_%s_median %.0f %s (min %.0f, max %.0f)\n",
