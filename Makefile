@@ -25,7 +25,7 @@ BUILD	?= build
 prefix	?= /usr/local
 DESTDIR	?=
 
-PKGS	 = libevent libevent_pthreads libprotobuf-c lmdb jansson libcrypto
+PKGS	 = libevent libevent_pthreads libprotobuf-c lmdb jansson libcrypto inih
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) check 2>/dev/null)
 SAN	 = $(if $(SANITIZE),-fsanitize=$(SANITIZE) -fno-omit-frame-pointer \
 	   -fno-sanitize-recover=all,)
@@ -39,7 +39,7 @@ LDFLAGS	+= $(SAN) -pthread
 LIBS_PROTO  = -lprotobuf-c
 LIBS_STORE  = -llmdb -lcrypto
 LIBS_CLIENT = -lcrypto
-LIBS_DAEMON = -levent_pthreads -levent
+LIBS_DAEMON = -levent_pthreads -levent -linih
 LIBS_TOOLS  = -ljansson
 LIBS_CHECK := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck)
 

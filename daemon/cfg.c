@@ -3,20 +3,40 @@
  * cfg.c: the daemon's configuration.
  *
  * One static table, cfg_opts[], names every option once with its type,
- * range, default, field and help text. The command-line parser, the
- * defaults, --help and --dump-config are all driven by it, and
- * cfg_set() applies one "name = value" pair the same way, ready for a
- * configuration file. Every error names the option and quotes the value
- * ("--max-frame: '12x' is not a number"). Nothing here opens a socket,
- * touches the store or logs: main.c decides what to do with an error.
+ * range, default, field, section, whether SIGHUP may change it, and
+ * help text. The command-line parser, the configuration file (-f FILE),
+ * the defaults, --help and --dump-config are all driven by it. Every
+ * error names the option and quotes the value ("--max-frame: '12x' is
+ * not a number"); errors in the file start with FILE:LINE.
+ *
+ * The file is INI, read with Debian's libinih (ini_parse_stream()):
+ * "key = value" lines, whole-line comments starting with '#' or ';',
+ * optional sections. A key is an option's long name; it may stand
+ * before the first section or in its own section ([daemon], [limits],
+ * [checkpoints], [log]; cfg_sections[]). Unknown keys and sections, a
+ * key in another option's section, a key given twice (except listen),
+ * bad values, over-long lines and syntax errors are refused with the
+ * line. Precedence: defaults, then the file, then the command line
+ * (cfg_load() records which options the command line set and lays them
+ * over the file), so a flag always wins, also on reload.
+ *
+ * Reload: cfg_reload() compares a freshly loaded configuration with the
+ * running one option by option; options marked CFG_F_RELOAD take the
+ * new value, the others keep the old one and are reported as needing a
+ * restart. Nothing here opens a socket, touches the store or logs:
+ * main.c decides what to do with an error or a change.
  */
 #include <ctype.h>
+#include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <ini.h>
 
 #include "daemon.h"
 
@@ -33,6 +53,19 @@ enum cfg_type {
 };
 
 #define CFG_F_CMDLINE	0x01	/* not settable from a configuration file */
+#define CFG_F_RELOAD	0x02	/* SIGHUP applies a new value */
+
+/*
+ * Longest line of the configuration file, newline included: room for
+ * the longest path and its key.
+ */
+#define CFG_LINE_MAX	(CFG_PATH_MAX + 256)
+
+/* The sections of the file, in --dump-config order. */
+static const char *const cfg_sections[] = {
+	"daemon", "limits", "checkpoints", "log"
+};
+#define CFG_NSECTIONS	(sizeof(cfg_sections) / sizeof(cfg_sections[0]))
 
 /* One option: the single place its name, range and default are given. */
 struct cfg_opt {
@@ -44,6 +77,7 @@ struct cfg_opt {
 	const char	*co_default;	/* parsed like user input; NULL: zero */
 	size_t		 co_offset;	/* field in struct cfg */
 	int		 co_flags;	/* CFG_F_* */
+	const char	*co_section;	/* file section; NULL: command line */
 	const char	*co_arg;	/* argument name for --help */
 	const char	*co_help;
 };
@@ -52,71 +86,91 @@ struct cfg_opt {
 
 static const struct cfg_opt cfg_opts[] = {
 	{ "store", 0, CFG_T_PATH, 1, CFG_PATH_MAX - 1, "./var/store",
-	    CFG_OFF(cf_store), 0, "DIR",
+	    CFG_OFF(cf_store), 0, "daemon", "DIR",
 	    "the audit store directory, created if absent" },
 	{ "listen", 0, CFG_T_ENDPOINT, 1, CFG_LISTEN_MAX,
-	    "unix:./var/algauditd.sock", CFG_OFF(cf_listen), 0, "ENDPOINT",
+	    "unix:./var/algauditd.sock", CFG_OFF(cf_listen), 0, "daemon",
+	    "ENDPOINT",
 	    "listen on unix:PATH or tcp:HOST:PORT (an IPv6\n"
 	    "host in brackets); repeatable, the first one\n"
 	    "replaces the default" },
 	{ "origin", 0, CFG_T_NAME, 1, CFG_ORIGIN_MAX - 1, NULL,
-	    CFG_OFF(cf_origin), 0, "NAME",
+	    CFG_OFF(cf_origin), 0, "daemon", "NAME",
 	    "the log's origin name, used only when the store\n"
 	    "is created (default: <hostname>/algaudit)" },
 	{ "max-frame", 0, CFG_T_BYTES, FRAME_MIN_LIMIT, FRAME_MAX_LIMIT,
-	    "4M", CFG_OFF(cf_max_frame), 0, "BYTES",
-	    "largest frame a client may send" },
+	    "4M", CFG_OFF(cf_max_frame), CFG_F_RELOAD, "limits", "BYTES",
+	    "largest frame a client may send (a reload\n"
+	    "applies to connections made after it)" },
 	{ "max-pending", 0, CFG_T_BYTES, 1024 * 1024,
-	    (uint64_t)1 << 40, "256M", CFG_OFF(cf_max_pending), 0, "BYTES",
+	    (uint64_t)1 << 40, "256M", CFG_OFF(cf_max_pending), CFG_F_RELOAD,
+	    "limits", "BYTES",
 	    "memory for batches waiting for the writer; above\n"
 	    "it the daemon stops reading from producers" },
 	{ "max-connections", 0, CFG_T_UINT, 1, 1000000, "1024",
-	    CFG_OFF(cf_max_conns), 0, "N",
+	    CFG_OFF(cf_max_conns), CFG_F_RELOAD, "limits", "N",
 	    "connections beyond this are closed at once" },
 	{ "commit-max-records", 0, CFG_T_UINT, 1, 16 * 1024 * 1024, "65536",
-	    CFG_OFF(cf_commit_max), 0, "N",
+	    CFG_OFF(cf_commit_max), CFG_F_RELOAD, "limits", "N",
 	    "most records in one transaction (a batch is\n"
 	    "never split)" },
 	{ "key", 0, CFG_T_PATH, 1, CFG_PATH_MAX - 1, NULL, CFG_OFF(cf_key),
-	    0, "FILE",
+	    0, "daemon", "FILE",
 	    "the checkpoint signing key; it must exist\n"
 	    "(default: STORE/signer.key, created on first\n"
 	    "start)" },
 	{ "checkpoint-entries", 0, CFG_T_UINT, 1, 16 * 1024 * 1024, "10000",
-	    CFG_OFF(cf_ckpt_entries), 0, "N",
+	    CFG_OFF(cf_ckpt_entries), CFG_F_RELOAD, "checkpoints", "N",
 	    "sign a checkpoint once N entries were added\n"
 	    "since the last one" },
 	{ "checkpoint-interval", 0, CFG_T_UINT, 1, 3600 * 1000, "500",
-	    CFG_OFF(cf_ckpt_interval), 0, "MS",
+	    CFG_OFF(cf_ckpt_interval), CFG_F_RELOAD, "checkpoints", "MS",
 	    "or once MS milliseconds passed since the last\n"
 	    "one with entries added (and at shutdown)" },
 	{ "hash-threads", 0, CFG_T_UINT, 0, 16, "1",
-	    CFG_OFF(cf_hash_threads), 0, "N",
+	    CFG_OFF(cf_hash_threads), 0, "daemon", "N",
 	    "threads computing leaf hashes beside the writer\n"
 	    "(0: the writer alone)" },
-	{ "tree", 0, CFG_T_SWITCH, 0, 1, "on", CFG_OFF(cf_tree), 0, "on|off",
+	{ "tree", 0, CFG_T_SWITCH, 0, 1, "on", CFG_OFF(cf_tree), 0, "daemon",
+	    "on|off",
 	    "keep the Merkle tree and sign checkpoints; off\n"
 	    "is for measurement only: the log is then not\n"
 	    "verifiable (only on a store without a tree)" },
+	{ "verbose", 'v', CFG_T_COUNT, 0, 3, NULL, CFG_OFF(cf_verbose),
+	    CFG_F_RELOAD, "log", NULL,
+	    "log more (debug); -vv adds libevent's messages\n"
+	    "(file: verbose = N)" },
+	{ "config", 'f', CFG_T_PATH, 1, CFG_PATH_MAX - 1, NULL,
+	    CFG_OFF(cf_file), CFG_F_CMDLINE, NULL, "FILE",
+	    "read options from FILE (INI) first; the command\n"
+	    "line overrides it; SIGHUP re-reads it" },
 	{ "foreground", 'd', CFG_T_FLAG, 0, 1, "yes", CFG_OFF(cf_foreground),
-	    CFG_F_CMDLINE, NULL,
+	    CFG_F_CMDLINE, NULL, NULL,
 	    "run in the foreground, log to stderr (for now\n"
 	    "always so)" },
-	{ "verbose", 'v', CFG_T_COUNT, 0, 3, NULL, CFG_OFF(cf_verbose),
-	    CFG_F_CMDLINE, NULL,
-	    "log more (debug); -vv adds libevent's messages" },
 	{ "check-config", 'n', CFG_T_MODE, CFG_MODE_CHECK, 0, NULL,
-	    CFG_OFF(cf_mode), CFG_F_CMDLINE, NULL,
+	    CFG_OFF(cf_mode), CFG_F_CMDLINE, NULL, NULL,
 	    "check the configuration, print \"configuration\n"
 	    "OK\" and exit" },
 	{ "dump-config", 0, CFG_T_MODE, CFG_MODE_DUMP, 0, NULL,
-	    CFG_OFF(cf_mode), CFG_F_CMDLINE, NULL,
-	    "print the effective configuration and exit" },
+	    CFG_OFF(cf_mode), CFG_F_CMDLINE, NULL, NULL,
+	    "print the effective configuration as a file\n"
+	    "and exit" },
 	{ "help", 'h', CFG_T_MODE, CFG_MODE_HELP, 0, NULL, CFG_OFF(cf_mode),
-	    CFG_F_CMDLINE, NULL, "print this help and exit" },
+	    CFG_F_CMDLINE, NULL, NULL, "print this help and exit" },
 };
 
 #define CFG_NOPTS	(sizeof(cfg_opts) / sizeof(cfg_opts[0]))
+
+/* cf_given has one bit per option. */
+_Static_assert(CFG_NOPTS <= 64, "struct cfg's cf_given is too narrow");
+
+/* Returns option o's bit in cf_given. */
+static uint64_t
+cfg_bit(const struct cfg_opt *o)
+{
+	return (uint64_t)1 << (size_t)(o - cfg_opts);
+}
 
 static int	 cfg_fail(char *, size_t, const char *, ...)
 		    __attribute__((format(printf, 3, 4)));
@@ -514,7 +568,10 @@ cfg_parse_long(struct cfg *cf, int argc, char *const argv[], int *i,
 	else
 		return cfg_fail(err, errlen, "%s: requires an argument (%s)",
 		    shown, o->co_arg);
-	return cfg_apply(cf, o, shown, value, 0, err, errlen);
+	if (cfg_apply(cf, o, shown, value, 0, err, errlen) == -1)
+		return -1;
+	cf->cf_given |= cfg_bit(o);
+	return 0;
 }
 
 /* Parses one cluster of short options, "-dvv". */
@@ -543,6 +600,7 @@ cfg_parse_short(struct cfg *cf, int argc, char *const argv[], int *i,
 		}
 		if (cfg_apply(cf, o, shown, value, 0, err, errlen) == -1)
 			return -1;
+		cf->cf_given |= cfg_bit(o);
 		if (value != NULL)
 			break;
 	}
@@ -583,6 +641,357 @@ cfg_parse_args(struct cfg *cf, int argc, char *const argv[], char *err,
 	return 0;
 }
 
+/* The state of one configuration file being read. */
+struct cfg_file {
+	struct cfg	*cff_cf;
+	const char	*cff_path;
+	FILE		*cff_fp;
+	int		 cff_line;		/* lines read so far */
+	int		 cff_failed;		/* err holds the message */
+	int		 cff_seen[CFG_NOPTS];	/* line an option was set on */
+	char		*cff_err;
+	size_t		 cff_errlen;
+};
+
+static int	 cfg_file_fail(struct cfg_file *, int, const char *, ...)
+		    __attribute__((format(printf, 3, 4)));
+
+/*
+ * Records the first error of the file as "FILE:LINE: message" (line 0:
+ * "FILE: message"); returns 0, what an ini_handler returns on error.
+ */
+static int
+cfg_file_fail(struct cfg_file *f, int line, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	if (f->cff_failed)
+		return 0;
+	f->cff_failed = 1;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (line > 0)
+		cfg_fail(f->cff_err, f->cff_errlen, "%s:%d: %s", f->cff_path,
+		    line, msg);
+	else
+		cfg_fail(f->cff_err, f->cff_errlen, "%s: %s", f->cff_path,
+		    msg);
+	return 0;
+}
+
+/*
+ * libinih's reader: one line into buf (size bytes), like fgets(), but a
+ * line that does not fit or holds a NUL byte ends the parse with an
+ * error instead of being cut in two, and the lines are counted so that
+ * the handler knows where it is.
+ */
+static char *
+cfg_file_read(char *buf, int size, void *arg)
+{
+	struct cfg_file *f = arg;
+	int c = EOF, n = 0;
+
+	if (f->cff_failed || size < 3)
+		return NULL;
+	while ((c = getc(f->cff_fp)) != EOF) {
+		if (c == '\0') {
+			cfg_file_fail(f, f->cff_line + 1, "a NUL byte (is "
+			    "this a text file?)");
+			return NULL;
+		}
+		if (n >= size - 2 && c != '\n') {
+			cfg_file_fail(f, f->cff_line + 1, "line longer than "
+			    "%d bytes", size - 2);
+			return NULL;
+		}
+		buf[n++] = (char)c;
+		if (c == '\n')
+			break;
+	}
+	if (c == EOF && ferror(f->cff_fp)) {
+		cfg_file_fail(f, 0, "cannot read: %s", strerror(errno));
+		return NULL;
+	}
+	if (n == 0)
+		return NULL;
+	buf[n] = '\0';
+	f->cff_line++;
+	return buf;
+}
+
+/* Returns 1 when name is one of cfg_sections[]. */
+static int
+cfg_section_known(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < CFG_NSECTIONS; i++)
+		if (strcmp(cfg_sections[i], name) == 0)
+			return 1;
+	return 0;
+}
+
+/* libinih's handler: applies one "key = value" line of the file. */
+static int
+cfg_file_handler(void *arg, const char *section, const char *name,
+    const char *value)
+{
+	struct cfg_file *f = arg;
+	const struct cfg_opt *o;
+	char msg[1024];
+	size_t i;
+
+	if (f->cff_failed)
+		return 0;
+	if (section[0] != '\0' && !cfg_section_known(section))
+		return cfg_file_fail(f, f->cff_line, "%s: unknown section "
+		    "[%s] (sections: [daemon], [limits], [checkpoints], "
+		    "[log])", name, section);
+	if (name[0] == '\0')
+		return cfg_file_fail(f, f->cff_line, "no key before '='");
+	if ((o = cfg_find_long(name, strlen(name))) == NULL)
+		return cfg_file_fail(f, f->cff_line, "%s: unknown key (keys "
+		    "are the long options of algauditd --help)", name);
+	if (o->co_flags & CFG_F_CMDLINE)
+		return cfg_file_fail(f, f->cff_line, "%s: can only be given "
+		    "on the command line", name);
+	if (section[0] != '\0' && strcmp(section, o->co_section) != 0)
+		return cfg_file_fail(f, f->cff_line, "%s: belongs in [%s], "
+		    "not [%s]", name, o->co_section, section);
+	i = (size_t)(o - cfg_opts);
+	if (f->cff_seen[i] != 0 && o->co_type != CFG_T_ENDPOINT)
+		return cfg_file_fail(f, f->cff_line, "%s: given twice (first "
+		    "on line %d)", name, f->cff_seen[i]);
+	if (cfg_apply(f->cff_cf, o, name, value, 0, msg, sizeof(msg)) == -1)
+		return cfg_file_fail(f, f->cff_line, "%s", msg);
+	f->cff_seen[i] = f->cff_line;
+	return 1;
+}
+
+/*
+ * libinih's settings for our files. Debian's build makes them variables
+ * (upstream has them as compile-time macros): a heap line buffer of
+ * CFG_LINE_MAX bytes, values taken literally (no inline comments, no
+ * continuation lines, which would silently change a value), stop at
+ * the first error.
+ */
+static void
+cfg_file_setup(void)
+{
+	ini_use_stack = false;
+	ini_allow_realloc = false;
+	ini_initial_alloc = CFG_LINE_MAX;
+	ini_max_line = CFG_LINE_MAX;
+	ini_allow_multiline = false;
+	ini_allow_inline_comments = false;
+	ini_allow_no_value = false;
+	ini_allow_bom = true;
+	ini_stop_on_first_error = true;
+}
+
+/*
+ * Applies the configuration file path over cf (defaults, normally: see
+ * cfg_load() for the order). Returns 0, or -1 with "FILE:LINE: message"
+ * (or "FILE: message" when it cannot be opened or read) in err; cf may
+ * then be partly changed. An empty file changes nothing.
+ */
+int
+cfg_file_load(struct cfg *cf, const char *path, char *err, size_t errlen)
+{
+	struct cfg_file f;
+	int rc;
+
+	memset(&f, 0, sizeof(f));
+	f.cff_cf = cf;
+	f.cff_path = path;
+	f.cff_err = err;
+	f.cff_errlen = errlen;
+	if ((f.cff_fp = fopen(path, "r")) == NULL)
+		return cfg_fail(err, errlen, "%s: cannot open: %s", path,
+		    strerror(errno));
+	cfg_file_setup();
+	rc = ini_parse_stream(cfg_file_read, &f, cfg_file_handler, &f);
+	fclose(f.cff_fp);
+	if (f.cff_failed)
+		return -1;
+	if (rc == -2)
+		return cfg_fail(err, errlen, "%s: out of memory", path);
+	if (rc != 0)
+		return cfg_fail(err, errlen, "%s:%d: syntax error: expected "
+		    "'key = value', '[section]' or a comment", path, rc);
+	return 0;
+}
+
+/* Copies option o's value from src to dst. */
+static void
+cfg_copy_opt(struct cfg *dst, const struct cfg *src, const struct cfg_opt *o)
+{
+	const void *from = (const char *)src + o->co_offset;
+	void *to = (char *)dst + o->co_offset;
+
+	switch (o->co_type) {
+	case CFG_T_PATH:
+	case CFG_T_NAME:
+		memcpy(to, from, o->co_max + 1);
+		break;
+	case CFG_T_BYTES:
+	case CFG_T_UINT:
+		memcpy(to, from, sizeof(uint64_t));
+		break;
+	case CFG_T_ENDPOINT:
+		memcpy(dst->cf_listen, src->cf_listen, sizeof(dst->cf_listen));
+		dst->cf_nlisten = src->cf_nlisten;
+		dst->cf_listen_given = src->cf_listen_given;
+		break;
+	default:
+		memcpy(to, from, sizeof(int));
+		break;
+	}
+}
+
+/* Returns 1 when option o has the same value in a and b. */
+static int
+cfg_opt_equal(const struct cfg *a, const struct cfg *b,
+    const struct cfg_opt *o)
+{
+	const void *x = (const char *)a + o->co_offset;
+	const void *y = (const char *)b + o->co_offset;
+	size_t i;
+
+	switch (o->co_type) {
+	case CFG_T_PATH:
+	case CFG_T_NAME:
+		return strcmp(x, y) == 0;
+	case CFG_T_BYTES:
+	case CFG_T_UINT:
+		return *(const uint64_t *)x == *(const uint64_t *)y;
+	case CFG_T_ENDPOINT:
+		if (a->cf_nlisten != b->cf_nlisten)
+			return 0;
+		for (i = 0; i < a->cf_nlisten; i++)
+			if (strcmp(a->cf_listen[i].ep_text,
+			    b->cf_listen[i].ep_text) != 0)
+				return 0;
+		return 1;
+	default:
+		return *(const int *)x == *(const int *)y;
+	}
+}
+
+/*
+ * Writes option o's value in cf as text into buf, the way the file
+ * spells it; endpoints are joined with ", ". "" for an unset string.
+ */
+static void
+cfg_format(const struct cfg *cf, const struct cfg_opt *o, char *buf,
+    size_t len)
+{
+	const void *f = (const char *)cf + o->co_offset;
+	size_t i, used;
+
+	buf[0] = '\0';
+	switch (o->co_type) {
+	case CFG_T_PATH:
+	case CFG_T_NAME:
+		snprintf(buf, len, "%s", (const char *)f);
+		break;
+	case CFG_T_BYTES:
+	case CFG_T_UINT:
+		snprintf(buf, len, "%" PRIu64, *(const uint64_t *)f);
+		break;
+	case CFG_T_SWITCH:
+		snprintf(buf, len, "%s", *(const int *)f ? "on" : "off");
+		break;
+	case CFG_T_FLAG:
+		snprintf(buf, len, "%s", *(const int *)f ? "yes" : "no");
+		break;
+	case CFG_T_ENDPOINT:
+		for (i = 0, used = 0; i < cf->cf_nlisten && used < len; i++)
+			used += (size_t)snprintf(buf + used, len - used,
+			    "%s%s", i > 0 ? ", " : "",
+			    cf->cf_listen[i].ep_text);
+		break;
+	default:
+		snprintf(buf, len, "%d", *(const int *)f);
+		break;
+	}
+}
+
+/*
+ * Loads the configuration: the defaults, then the file given with -f
+ * (if any), then every option the command line set, which overrides
+ * the file (a --listen replaces the file's listen list). With --help
+ * the file is not read. Returns 0; CFG_ECMDLINE with "--option:
+ * message" in err; or CFG_EFILE with "FILE:LINE: message".
+ */
+int
+cfg_load(struct cfg *cf, int argc, char *const argv[], char *err,
+    size_t errlen)
+{
+	struct cfg *cli;
+	size_t i;
+	int rc = 0;
+
+	if ((cli = malloc(sizeof(*cli))) == NULL) {
+		cfg_fail(err, errlen, "out of memory");
+		return CFG_ECMDLINE;
+	}
+	if (cfg_init(cli, err, errlen) == -1 ||
+	    cfg_parse_args(cli, argc, argv, err, errlen) == -1 ||
+	    cfg_init(cf, err, errlen) == -1) {
+		rc = CFG_ECMDLINE;
+		goto out;
+	}
+	if (cli->cf_file[0] != '\0' && cli->cf_mode != CFG_MODE_HELP &&
+	    cfg_file_load(cf, cli->cf_file, err, errlen) == -1) {
+		rc = CFG_EFILE;
+		goto out;
+	}
+	for (i = 0; i < CFG_NOPTS; i++)
+		if (cli->cf_given & cfg_bit(&cfg_opts[i]))
+			cfg_copy_opt(cf, cli, &cfg_opts[i]);
+	cf->cf_given = cli->cf_given;
+out:
+	free(cli);
+	return rc;
+}
+
+/*
+ * Compares next, a configuration just loaded, with cur, the running
+ * one, and calls fn for every option that differs. Options marked
+ * CFG_F_RELOAD are copied into cur; the others keep cur's value (they
+ * need a restart). Command-line-only options are not compared. Returns
+ * the number of options that differ.
+ */
+int
+cfg_reload(struct cfg *cur, const struct cfg *next, cfg_change_fn fn,
+    void *arg)
+{
+	const struct cfg_opt *o;
+	char was[CFG_LISTEN_MAX * (CFG_ENDPOINT_MAX + 2)];
+	char now[sizeof(was)];
+	size_t i;
+	int n = 0, live;
+
+	for (i = 0; i < CFG_NOPTS; i++) {
+		o = &cfg_opts[i];
+		if ((o->co_flags & CFG_F_CMDLINE) ||
+		    cfg_opt_equal(cur, next, o))
+			continue;
+		n++;
+		live = (o->co_flags & CFG_F_RELOAD) != 0;
+		cfg_format(cur, o, was, sizeof(was));
+		cfg_format(next, o, now, sizeof(now));
+		if (live)
+			cfg_copy_opt(cur, next, o);
+		if (fn != NULL)
+			fn(o->co_name, was, now, live, arg);
+	}
+	return n;
+}
+
 /* Writes the default of option o as --help shows it, or nothing. */
 static void
 cfg_usage_default(FILE *fp, const struct cfg_opt *o)
@@ -595,6 +1004,67 @@ cfg_usage_default(FILE *fp, const struct cfg_opt *o)
 	fprintf(fp, ")\n");
 }
 
+/* Writes word after the text at column *col, wrapping at 72 columns. */
+static void
+cfg_usage_word(FILE *fp, int *col, const char *word)
+{
+	int len = (int)strlen(word);
+
+	if (*col > 0 && *col + 1 + len > 72) {
+		fprintf(fp, "\n ");
+		*col = 1;
+	}
+	fprintf(fp, "%s%s", *col > 1 ? " " : "", word);
+	*col += len + (*col > 1 ? 1 : 0);
+}
+
+/* Writes the configuration file's sections and keys, from the table. */
+static void
+cfg_usage_file(FILE *fp)
+{
+	char word[64];
+	size_t i, j;
+	int col = 0, first;
+
+	fprintf(fp, "\nConfiguration file (-f FILE): INI, one \"key = value\" "
+	    "a line, whole-line\ncomments starting with # or ;. The keys are "
+	    "the long options above\n(verbose = N for -v); each stands before "
+	    "the first section or in its\nown one:\n ");
+	col = 1;
+	for (i = 0; i < CFG_NSECTIONS; i++) {
+		first = 1;
+		for (j = 0; j < CFG_NOPTS; j++) {
+			if (cfg_opts[j].co_section == NULL ||
+			    strcmp(cfg_opts[j].co_section,
+			    cfg_sections[i]) != 0)
+				continue;
+			if (first)
+				snprintf(word, sizeof(word), "[%s] %s",
+				    cfg_sections[i], cfg_opts[j].co_name);
+			else
+				snprintf(word, sizeof(word), "%s",
+				    cfg_opts[j].co_name);
+			first = 0;
+			cfg_usage_word(fp, &col, word);
+		}
+		if (!first && i + 1 < CFG_NSECTIONS) {
+			fprintf(fp, ";");
+			col++;
+		}
+	}
+	fprintf(fp, ".\nOptions on the command line override the file. "
+	    "--dump-config prints one.\n\nSignals: SIGTERM or SIGINT stop "
+	    "the daemon gracefully (every batch received\nis committed and "
+	    "acknowledged, then clients get SHUTTING_DOWN). SIGHUP\nre-reads "
+	    "FILE and applies the new values of:\n ");
+	col = 1;
+	for (j = 0; j < CFG_NOPTS; j++)
+		if (cfg_opts[j].co_flags & CFG_F_RELOAD)
+			cfg_usage_word(fp, &col, cfg_opts[j].co_name);
+	fprintf(fp, ";\nother changes are logged as needing a restart; a bad "
+	    "file changes nothing.\n");
+}
+
 /* Writes the usage text, generated from the option table, to fp. */
 void
 cfg_usage(FILE *fp)
@@ -604,7 +1074,8 @@ cfg_usage(FILE *fp)
 	char left[64];
 	size_t i;
 
-	fprintf(fp, "usage: algauditd [-dhnv] [--option value ...]\n\n"
+	fprintf(fp, "usage: algauditd [-dhnv] [-f FILE] [--option value "
+	    "...]\n\n"
 	    "algauditd receives decision records from producers and makes "
 	    "them durable\nin an audit store. Options:\n\n");
 	for (i = 0; i < CFG_NOPTS; i++) {
@@ -625,54 +1096,45 @@ cfg_usage(FILE *fp)
 		fprintf(fp, "%s\n", h);
 		cfg_usage_default(fp, o);
 	}
-	fprintf(fp, "\nSignals: SIGTERM or SIGINT stop the daemon gracefully "
-	    "(every batch received\nis committed and acknowledged, then "
-	    "clients get SHUTTING_DOWN); SIGHUP is\nlogged (reload is not "
-	    "implemented yet).\n\n"
-	    "Exit status:\n"
+	cfg_usage_file(fp);
+	fprintf(fp, "\nExit status:\n"
 	    "  0  clean shutdown, or -n/--help/--dump-config succeeded\n"
-	    "  1  cannot start: bad option, store cannot be opened, "
-	    "address in use,\n     or another algauditd answers on the "
-	    "socket\n");
+	    "  1  cannot start: bad option or configuration file, store "
+	    "cannot be\n     opened, address in use, or another algauditd "
+	    "answers on the socket\n");
 }
 
-/* Writes the effective configuration as "name = value" lines to fp. */
+/*
+ * Writes the effective configuration to fp as a configuration file,
+ * one section after the other, so that algauditd -n -f reads it back
+ * to the same values. Unset strings (origin, key) are left out: they
+ * mean "the default".
+ */
 void
 cfg_dump(const struct cfg *cf, FILE *fp)
 {
 	const struct cfg_opt *o;
-	const void *f;
-	size_t i, j;
+	char value[CFG_PATH_MAX];
+	size_t i, j, k;
 
-	fprintf(fp, "# algauditd effective configuration\n");
-	for (i = 0; i < CFG_NOPTS; i++) {
-		o = &cfg_opts[i];
-		if (o->co_flags & CFG_F_CMDLINE)
-			continue;
-		f = (const char *)cf + o->co_offset;
-		switch (o->co_type) {
-		case CFG_T_PATH:
-		case CFG_T_NAME:
-			if (*(const char *)f != '\0')
-				fprintf(fp, "%s = %s\n", o->co_name,
-				    (const char *)f);
-			break;
-		case CFG_T_SWITCH:
-			fprintf(fp, "%s = %s\n", o->co_name,
-			    *(const int *)f ? "on" : "off");
-			break;
-		case CFG_T_BYTES:
-		case CFG_T_UINT:
-			fprintf(fp, "%s = %" PRIu64 "\n", o->co_name,
-			    *(const uint64_t *)f);
-			break;
-		case CFG_T_ENDPOINT:
-			for (j = 0; j < cf->cf_nlisten; j++)
-				fprintf(fp, "%s = %s\n", o->co_name,
-				    cf->cf_listen[j].ep_text);
-			break;
-		default:
-			break;
+	fprintf(fp, "# algauditd effective configuration; check a file with "
+	    "algauditd -n -f FILE\n");
+	for (i = 0; i < CFG_NSECTIONS; i++) {
+		fprintf(fp, "\n[%s]\n", cfg_sections[i]);
+		for (j = 0; j < CFG_NOPTS; j++) {
+			o = &cfg_opts[j];
+			if ((o->co_flags & CFG_F_CMDLINE) ||
+			    strcmp(o->co_section, cfg_sections[i]) != 0)
+				continue;
+			if (o->co_type == CFG_T_ENDPOINT) {
+				for (k = 0; k < cf->cf_nlisten; k++)
+					fprintf(fp, "%s = %s\n", o->co_name,
+					    cf->cf_listen[k].ep_text);
+				continue;
+			}
+			cfg_format(cf, o, value, sizeof(value));
+			if (value[0] != '\0')
+				fprintf(fp, "%s = %s\n", o->co_name, value);
 		}
 	}
 }

@@ -95,6 +95,7 @@ struct conn {
 	struct daemon		*c_d;
 	unsigned long long	 c_id;
 	int			 c_state;	/* conn_set_state() only */
+	size_t			 c_max_frame;	/* --max-frame at accept */
 	struct bufferevent	*c_bev;
 	struct peer		 c_peer;
 	char			 c_producer[RECORD_MAX_PRODUCER_ID + 1];
@@ -569,7 +570,7 @@ conn_welcome(struct conn *c)
 	w.has_log_size = 1;
 	w.log_size = writer_log_size(d->d_writer);
 	w.has_max_frame = 1;
-	w.max_frame = (uint32_t)d->d_cfg.cf_max_frame;
+	w.max_frame = (uint32_t)c->c_max_frame;
 	if (d->d_signer != NULL)
 		w.verifier_key = d->d_vkey;
 	if (c->c_ack_level == ALGAUDIT__V1__ACK_LEVEL__ACK_LEVEL_CHECKPOINTED) {
@@ -718,7 +719,7 @@ conn_read_frame(struct conn *c)
 	struct evbuffer *in = bufferevent_get_input(c->c_bev);
 	struct writer_batch *b;
 	uint8_t hdr[FRAME_HEADER_LEN], *buf;
-	size_t len, need, cap, max = c->c_d->d_cfg.cf_max_frame;
+	size_t len, need, cap, max = c->c_max_frame;
 	int rc;
 
 	len = evbuffer_get_length(in);
@@ -1020,9 +1021,14 @@ conn_accept(struct daemon *d, int fd, const struct peer *p)
 	}
 	bufferevent_setcb(c->c_bev, conn_read_cb, conn_write_cb, conn_event_cb,
 	    c);
-	/* A peer cannot make us buffer more than one whole frame. */
+	/*
+	 * A peer cannot make us buffer more than one whole frame. The
+	 * limit is the connection's for its life (the Welcome announces
+	 * it): a reload changes it for later connections only.
+	 */
+	c->c_max_frame = (size_t)d->d_cfg.cf_max_frame;
 	bufferevent_setwatermark(c->c_bev, EV_READ, 0,
-	    (size_t)d->d_cfg.cf_max_frame + FRAME_HEADER_LEN);
+	    c->c_max_frame + FRAME_HEADER_LEN);
 	bufferevent_setwatermark(c->c_bev, EV_WRITE, CONN_OUTPUT_LOW, 0);
 	TAILQ_INSERT_TAIL(&d->d_conns, c, c_entry);
 	d->d_nconns++;

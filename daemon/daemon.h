@@ -68,8 +68,14 @@ enum cfg_mode {
 	CFG_MODE_DUMP		/* --dump-config */
 };
 
+/* What cfg_load() returns when it fails, besides 0. */
+#define CFG_ECMDLINE	(-1)	/* err: "--option: message" */
+#define CFG_EFILE	(-2)	/* err: "FILE:LINE: message" or "FILE: ..." */
+
 /* The configuration; cfg.c's option table maps names to these fields. */
 struct cfg {
+	char		 cf_file[CFG_PATH_MAX];	/* -f: "" none */
+	uint64_t	 cf_given;	/* bit i: option i set by argv */
 	char		 cf_store[CFG_PATH_MAX];
 	struct cfg_endpoint cf_listen[CFG_LISTEN_MAX];
 	size_t		 cf_nlisten;
@@ -89,9 +95,20 @@ struct cfg {
 	int		 cf_mode;		/* CFG_MODE_* */
 };
 
+/*
+ * Called by cfg_reload() for each option whose value differs: its name,
+ * the running and the new value as text, and whether the new value was
+ * applied (1) or needs a restart and was not (0).
+ */
+typedef void (*cfg_change_fn)(const char *, const char *, const char *,
+    int, void *);
+
 int	 cfg_init(struct cfg *, char *, size_t);
 int	 cfg_parse_args(struct cfg *, int, char *const *, char *, size_t);
 int	 cfg_set(struct cfg *, const char *, const char *, char *, size_t);
+int	 cfg_file_load(struct cfg *, const char *, char *, size_t);
+int	 cfg_load(struct cfg *, int, char *const *, char *, size_t);
+int	 cfg_reload(struct cfg *, const struct cfg *, cfg_change_fn, void *);
 int	 cfg_parse_endpoint(const char *, struct cfg_endpoint *, char *,
 	    size_t);
 int	 cfg_parse_number(const char *, int, uint64_t *);
@@ -241,6 +258,7 @@ void	 writer_submit(struct writer *, struct writer_batch *);
 uint64_t writer_log_size(struct writer *);
 uint64_t writer_checkpoint_size(struct writer *);
 void	 writer_request_checkpoint(struct writer *);
+void	 writer_set_limits(struct writer *, uint64_t, uint64_t, uint64_t);
 void	 writer_stop(struct daemon *);
 void	 writer_batch_free(struct writer_batch *);
 
@@ -257,6 +275,8 @@ TAILQ_HEAD(listener_list, listener);
 /* Everything the daemon knows; one instance, made in main(). */
 struct daemon {
 	struct cfg		 d_cfg;
+	int			 d_argc;	/* for SIGHUP's reload */
+	char			**d_argv;
 	struct event_base	*d_base;
 	struct store		*d_store;
 	struct writer		*d_writer;

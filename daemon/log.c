@@ -11,6 +11,7 @@
  * the daemon keeps global state.
  */
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,7 +26,8 @@
 #define LOG_LINE_MAX	8192
 
 static int	 log_foreground = 1;
-static int	 log_verbose;
+static atomic_int log_verbose;	/* set by the loop (SIGHUP), read by all */
+static int	 log_event_debug;	/* libevent's debug logging is on */
 
 static void	 log_vlog(int, int, const char *, va_list)
 		    __attribute__((format(printf, 3, 0)));
@@ -127,21 +129,25 @@ log_init(int debug, int facility)
 
 /*
  * Sets the verbosity: 0 logs warnings and information, 1 (-v) adds
- * debug messages, 2 (-vv) adds libevent's own debug messages.
+ * debug messages, 2 (-vv) adds libevent's own debug messages. libevent
+ * allows its debug logging to be switched on only before the first
+ * event base exists: a later call with 2 or more switches on ours only.
  */
 void
 log_setverbose(int v)
 {
-	log_verbose = v;
-	if (v >= 2)
+	atomic_store(&log_verbose, v);
+	if (v >= 2 && !log_event_debug) {
 		event_enable_debug_logging(EVENT_DBG_ALL);
+		log_event_debug = 1;
+	}
 }
 
 /* Returns the verbosity set by log_setverbose(). */
 int
 log_getverbose(void)
 {
-	return log_verbose;
+	return atomic_load(&log_verbose);
 }
 
 /* Logs a warning followed by strerror(errno). */
@@ -183,7 +189,7 @@ log_debug(const char *fmt, ...)
 {
 	va_list ap;
 
-	if (log_verbose < 1)
+	if (atomic_load(&log_verbose) < 1)
 		return;
 	va_start(ap, fmt);
 	log_vlog(LOG_DEBUG, 0, fmt, ap);

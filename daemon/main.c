@@ -1,10 +1,17 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * main.c: algauditd's entry point. It only orchestrates: parse the
- * options, start the log, open the store, check its tree and load the
- * signing key, start the writer thread and the listeners, turn signals
- * into events, run the loop, tear down in reverse order. The work is in
- * cfg.c, tlog.c, listener.c, conn.c and writer.c.
+ * main.c: algauditd's entry point. It only orchestrates: load the
+ * configuration (the file given with -f, then the command line), start
+ * the log, open the store, check its tree and load the signing key,
+ * start the writer thread and the listeners, turn signals into events,
+ * run the loop, tear down in reverse order. The work is in cfg.c,
+ * tlog.c, listener.c, conn.c and writer.c.
+ *
+ * SIGHUP reloads: the file and the command line are loaded again as at
+ * start; cfg_reload() applies the options the table marks CFG_F_RELOAD
+ * and keeps the others (logged as needing a restart); main.c then hands
+ * the new limits to the modules that copied them (the writer thread,
+ * the log level). Connections are not touched.
  *
  * Exit status: 0 after a clean shutdown (SIGTERM or SIGINT) or after
  * -n, --help and --dump-config; 1 when the daemon cannot start.
@@ -30,15 +37,22 @@
 
 static const int main_signals[MAIN_NSIGNALS] = { SIGTERM, SIGINT, SIGHUP };
 
-/* Parses the command line; exits for errors, -n, --help, --dump-config. */
+/*
+ * Loads the configuration file and the command line; exits for errors
+ * ("FILE:LINE: message" or "algauditd: --option: message" on stderr),
+ * -n, --help and --dump-config.
+ */
 static void
 main_config(struct cfg *cf, int argc, char *argv[])
 {
 	char err[1024];
+	int rc;
 
-	if (cfg_init(cf, err, sizeof(err)) == -1 ||
-	    cfg_parse_args(cf, argc, argv, err, sizeof(err)) == -1) {
-		fprintf(stderr, "algauditd: %s\n", err);
+	if ((rc = cfg_load(cf, argc, argv, err, sizeof(err))) != 0) {
+		if (rc == CFG_EFILE)
+			fprintf(stderr, "%s\n", err);
+		else
+			fprintf(stderr, "algauditd: %s\n", err);
 		exit(1);
 	}
 	switch (cf->cf_mode) {
@@ -56,7 +70,69 @@ main_config(struct cfg *cf, int argc, char *argv[])
 	}
 }
 
-/* Signal events: SIGTERM/SIGINT stop gracefully, SIGHUP is logged. */
+/* Logs one option that a reload changed, or could not change. */
+static void
+main_reload_cb(const char *name, const char *was, const char *now,
+    int applied, void *arg)
+{
+	int *restart = arg;
+
+	if (applied)
+		log_info("SIGHUP: %s: %s -> %s", name, was, now);
+	else {
+		log_warnx("SIGHUP: %s: '%s' -> '%s' needs a restart; keeping "
+		    "'%s'", name, was, now, was);
+		(*restart)++;
+	}
+}
+
+/*
+ * SIGHUP: loads the file and the command line again and applies what
+ * may change while running. A file that does not load changes nothing.
+ */
+static void
+main_reload(struct daemon *d)
+{
+	struct cfg *next;
+	char err[1024];
+	int changed, restart = 0, v;
+
+	if (d->d_cfg.cf_file[0] == '\0') {
+		log_info("SIGHUP: no configuration file (-f); nothing to "
+		    "reload");
+		return;
+	}
+	if ((next = malloc(sizeof(*next))) == NULL) {
+		log_warn("SIGHUP: reload");
+		return;
+	}
+	if (cfg_load(next, d->d_argc, d->d_argv, err, sizeof(err)) != 0) {
+		log_warnx("SIGHUP: %s; keeping the running configuration",
+		    err);
+		free(next);
+		return;
+	}
+	changed = cfg_reload(&d->d_cfg, next, main_reload_cb, &restart);
+	free(next);
+	v = d->d_cfg.cf_verbose;
+	if (v != log_getverbose()) {
+		/* libevent's debug switch is start-up only (event.h). */
+		if (v >= 2 && log_getverbose() < 2) {
+			log_warnx("SIGHUP: verbose %d: libevent's own debug "
+			    "messages need a restart; ours are on", v);
+			v = 1;
+		}
+		log_setverbose(v);
+	}
+	writer_set_limits(d->d_writer, d->d_cfg.cf_commit_max,
+	    d->d_cfg.cf_ckpt_entries, d->d_cfg.cf_ckpt_interval);
+	/* A higher --max-pending may let paused producers go on. */
+	conn_after_done(d);
+	log_info("SIGHUP: %s reloaded: %d options changed, %d of them need "
+	    "a restart", d->d_cfg.cf_file, changed, restart);
+}
+
+/* Signal events: SIGTERM/SIGINT stop gracefully, SIGHUP reloads. */
 static void
 main_signal_cb(evutil_socket_t sig, short events, void *arg)
 {
@@ -64,7 +140,10 @@ main_signal_cb(evutil_socket_t sig, short events, void *arg)
 
 	(void)events;
 	if (sig == SIGHUP) {
-		log_info("SIGHUP: reload not implemented yet; ignored");
+		if (d->d_stopping)
+			log_info("SIGHUP: shutting down; not reloading");
+		else
+			main_reload(d);
 		return;
 	}
 	log_info("%s: shutting down", sig == SIGINT ? "SIGINT" : "SIGTERM");
@@ -186,6 +265,8 @@ main(int argc, char *argv[])
 	int rc = 1;
 
 	memset(&d, 0, sizeof(d));
+	d.d_argc = argc;
+	d.d_argv = argv;
 	main_config(&d.d_cfg, argc, argv);
 	log_init(d.d_cfg.cf_foreground, LOG_DAEMON);
 	log_setverbose(d.d_cfg.cf_verbose);

@@ -102,6 +102,10 @@ struct writer {
 	size_t			 w_hashcap;	/* room in w_hashes, w_jobs */
 	struct cadence		 w_cad;
 	int			 w_ckpt_asked;	/* under w_mtx */
+	int			 w_new_limits;	/* under w_mtx: SIGHUP's */
+	uint64_t		 w_new_commit_max;	/* under w_mtx */
+	uint64_t		 w_new_every;	/* under w_mtx */
+	uint64_t		 w_new_interval;	/* under w_mtx */
 	_Atomic uint64_t	 w_ckpt_size;	/* newest committed one */
 
 	/* Statistics, writer thread only; read after the join. */
@@ -656,6 +660,12 @@ writer_wait(struct writer *w)
 	int64_t wait;
 
 	for (;;) {
+		if (w->w_new_limits) {
+			w->w_commit_max = w->w_new_commit_max;
+			w->w_cad.cd_every = w->w_new_every;
+			w->w_cad.cd_interval_ms = w->w_new_interval;
+			w->w_new_limits = 0;
+		}
 		if (!TAILQ_EMPTY(&w->w_queue) || w->w_stop)
 			return 0;
 		if (w->w_ckpt_asked) {
@@ -877,6 +887,24 @@ writer_request_checkpoint(struct writer *w)
 {
 	pthread_mutex_lock(&w->w_mtx);
 	w->w_ckpt_asked = 1;
+	pthread_cond_signal(&w->w_cond);
+	pthread_mutex_unlock(&w->w_mtx);
+}
+
+/*
+ * Hands the writer new limits (a SIGHUP reload): records per
+ * transaction and the checkpoint cadence. The thread adopts them before
+ * it takes its next group or computes its next wake-up. Loop thread.
+ */
+void
+writer_set_limits(struct writer *w, uint64_t commit_max, uint64_t every,
+    uint64_t interval_ms)
+{
+	pthread_mutex_lock(&w->w_mtx);
+	w->w_new_commit_max = commit_max;
+	w->w_new_every = every;
+	w->w_new_interval = interval_ms;
+	w->w_new_limits = 1;
 	pthread_cond_signal(&w->w_cond);
 	pthread_mutex_unlock(&w->w_mtx);
 }

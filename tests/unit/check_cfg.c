@@ -5,14 +5,27 @@
  * without suffixes, values out of range and not numbers (each error
  * naming the option and quoting the value), repeated --listen, the
  * unix: and tcp: endpoint syntax including bad ones, the modes (-n,
- * --help, --dump-config), cfg_set() for a future configuration file,
- * and that --help and --dump-config are generated from the table.
+ * --help, --dump-config), cfg_set(), and that --help and --dump-config
+ * are generated from the table.
+ *
+ * The configuration file (TCase "file", a fresh temp directory per
+ * test): every key in its section and before any, comments, CRLF, an
+ * empty file; each bad input with its exact "FILE:LINE: message"
+ * (unknown key and section, a key in another section, a key given
+ * twice, command-line-only keys, bad values, syntax errors, an
+ * over-long line, a NUL byte, a missing and an unreadable file);
+ * cfg_load()'s precedence (command line over file, also for listen and
+ * -v); --dump-config read back as a file; cfg_reload()'s split between
+ * options applied live and those that need a restart.
  */
+#include <sys/stat.h>
+
 #include <check.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "daemon.h"
 
@@ -507,8 +520,15 @@ START_TEST(test_cfg_set)
 	    "T suffix may follow)");
 	ck_assert_int_eq(cfg_set(&C, "nope", "1", E, sizeof(E)), -1);
 	ck_assert_str_eq(E, "nope: unknown option");
-	ck_assert_int_eq(cfg_set(&C, "verbose", "2", E, sizeof(E)), -1);
-	ck_assert_str_eq(E, "verbose: can only be given on the command line");
+	ck_assert_int_eq(cfg_set(&C, "verbose", "2", E, sizeof(E)), 0);
+	ck_assert_int_eq(C.cf_verbose, 2);
+	ck_assert_int_eq(cfg_set(&C, "verbose", "4", E, sizeof(E)), -1);
+	ck_assert_str_eq(E, "verbose: '4' is out of range (0..3)");
+	ck_assert_int_eq(cfg_set(&C, "foreground", "yes", E, sizeof(E)), -1);
+	ck_assert_str_eq(E, "foreground: can only be given on the command "
+	    "line");
+	ck_assert_int_eq(cfg_set(&C, "config", "/x", E, sizeof(E)), -1);
+	ck_assert_str_eq(E, "config: can only be given on the command line");
 	ck_assert_int_eq(cfg_set(&C, "help", "", E, sizeof(E)), -1);
 }
 END_TEST
@@ -551,8 +571,17 @@ START_TEST(test_dump_config)
 	ck_assert_ptr_nonnull(strstr(out, "\ntree = on\n"));
 	/* An unset key is the store's default, not an empty value. */
 	ck_assert_ptr_null(strstr(out, "\nkey = "));
+	/* Sections, in order; the log level is a file option. */
+	ck_assert_ptr_nonnull(strstr(out, "\n[daemon]\nstore = "));
+	ck_assert_ptr_nonnull(strstr(out, "\n[limits]\nmax-frame = "));
+	ck_assert_ptr_nonnull(strstr(out, "\n[checkpoints]\n"
+	    "checkpoint-entries = "));
+	ck_assert_ptr_nonnull(strstr(out, "\n[log]\nverbose = 0\n"));
+	ck_assert(strstr(out, "[daemon]") < strstr(out, "[limits]"));
 	/* Command-line-only switches are not configuration. */
-	ck_assert_ptr_null(strstr(out, "verbose"));
+	ck_assert_ptr_null(strstr(out, "foreground"));
+	ck_assert_ptr_null(strstr(out, "config ="));
+	ck_assert_ptr_null(strstr(out, "help"));
 	free(out);
 }
 END_TEST
@@ -600,7 +629,12 @@ START_TEST(test_usage_lists_every_option)
 	    "-d, --foreground", "-v, --verbose", "-n, --check-config",
 	    "--dump-config", "-h, --help", "(default 4M; 1024..67108864)",
 	    "(default unix:./var/algauditd.sock)", "Exit status:",
-	    "SIGTERM" };
+	    "SIGTERM", "-f, --config FILE", "[-f FILE]",
+	    "[daemon] store listen origin key hash-threads tree;",
+	    "[limits] max-frame", "[checkpoints] checkpoint-entries",
+	    "[log] verbose.", "SIGHUP\nre-reads FILE",
+	    (" max-frame max-pending max-connections commit-max-records\n"
+	    " checkpoint-entries checkpoint-interval verbose;") };
 	char *out, *line;
 	size_t i;
 
@@ -618,6 +652,569 @@ START_TEST(test_usage_lists_every_option)
 		line = nl ? nl + 1 : NULL;
 	}
 	free(out);
+}
+END_TEST
+
+/* The configuration file tests' temp directory and file. */
+static char D[64];
+static char F[128];
+
+/* A fresh directory for the file tests, and defaults. */
+static void
+file_setup(void)
+{
+	cfg_setup();
+	snprintf(D, sizeof(D), "/tmp/check_cfg.XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(D));
+	snprintf(F, sizeof(F), "%s/algauditd.conf", D);
+}
+
+/* Removes the directory of file_setup(). */
+static void
+file_teardown(void)
+{
+	char cmd[128];
+
+	chmod(F, 0600);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", D);
+	ck_assert_int_eq(system(cmd), 0);
+}
+
+/* Writes len bytes of text to F. */
+static void
+file_write(const char *text, size_t len)
+{
+	FILE *fp;
+
+	fp = fopen(F, "w");
+	ck_assert_ptr_nonnull(fp);
+	ck_assert_uint_eq(fwrite(text, 1, len, fp), len);
+	ck_assert_int_eq(fclose(fp), 0);
+}
+
+/* Writes the string text to F. */
+static void
+file_write_str(const char *text)
+{
+	file_write(text, strlen(text));
+}
+
+/* Writes text to F and loads it over C; returns cfg_file_load()'s. */
+static int
+file_load(const char *text)
+{
+	file_write(text, strlen(text));
+	E[0] = '\0';
+	return cfg_file_load(&C, F, E, sizeof(E));
+}
+
+/* Asserts that text is refused with "F:<msg>" (msg starts at LINE). */
+#define FILE_FAILS(text, msg)	do {					\
+	char want_[1200];						\
+	cfg_setup();							\
+	ck_assert_int_eq(file_load(text), -1);				\
+	snprintf(want_, sizeof(want_), "%s:%s", F, (msg));		\
+	ck_assert_str_eq(E, want_);					\
+} while (0)
+
+/* Asserts that text loads. */
+#define FILE_LOADS(text)	do {					\
+	if (file_load(text) != 0)					\
+		ck_abort_msg("refused: %s", E);				\
+} while (0)
+
+START_TEST(test_file_every_key)
+{
+	FILE_LOADS(
+	    "# algauditd.conf\n"
+	    "; another comment\n"
+	    "\n"
+	    "store = /srv/audit\n"
+	    "[daemon]\n"
+	    "listen = unix:/run/a.sock\n"
+	    "listen = tcp:127.0.0.1:7000\n"
+	    "origin = example.com/audit\n"
+	    "key = /etc/algaudit/signer.key\n"
+	    "hash-threads = 4\n"
+	    "tree = off\n"
+	    "[limits]\n"
+	    "  max-frame   =   1M  \n"
+	    "max-pending = 1G\n"
+	    "max-connections = 77\n"
+	    "commit-max-records = 1000\n"
+	    "[checkpoints]\n"
+	    "checkpoint-entries = 5\n"
+	    "checkpoint-interval = 250\n"
+	    "[log]\n"
+	    "verbose = 1\n");
+	ck_assert_str_eq(C.cf_store, "/srv/audit");
+	ck_assert_uint_eq(C.cf_nlisten, 2);
+	ck_assert_str_eq(C.cf_listen[0].ep_text, "unix:/run/a.sock");
+	ck_assert_str_eq(C.cf_listen[1].ep_port, "7000");
+	ck_assert_str_eq(C.cf_origin, "example.com/audit");
+	ck_assert_str_eq(C.cf_key, "/etc/algaudit/signer.key");
+	ck_assert_uint_eq(C.cf_hash_threads, 4);
+	ck_assert_int_eq(C.cf_tree, 0);
+	ck_assert_uint_eq(C.cf_max_frame, 1024 * 1024);
+	ck_assert_uint_eq(C.cf_max_pending, (uint64_t)1 << 30);
+	ck_assert_uint_eq(C.cf_max_conns, 77);
+	ck_assert_uint_eq(C.cf_commit_max, 1000);
+	ck_assert_uint_eq(C.cf_ckpt_entries, 5);
+	ck_assert_uint_eq(C.cf_ckpt_interval, 250);
+	ck_assert_int_eq(C.cf_verbose, 1);
+	/* The file sets no command-line bits and no mode. */
+	ck_assert_uint_eq(C.cf_given, 0);
+	ck_assert_int_eq(C.cf_mode, CFG_MODE_RUN);
+}
+END_TEST
+
+START_TEST(test_file_empty_and_blank)
+{
+	struct cfg defaults;
+
+	defaults = C;
+	FILE_LOADS("");
+	ck_assert_int_eq(memcmp(&C, &defaults, sizeof(C)), 0);
+	FILE_LOADS("\n\n   \n# only comments\n[limits]\n");
+	ck_assert_int_eq(memcmp(&C, &defaults, sizeof(C)), 0);
+}
+END_TEST
+
+START_TEST(test_file_crlf_bom_no_newline)
+{
+	FILE_LOADS("\xef\xbb\xbfmax-frame = 8K\r\n[log]\r\nverbose = 2");
+	ck_assert_uint_eq(C.cf_max_frame, 8192);
+	ck_assert_int_eq(C.cf_verbose, 2);
+}
+END_TEST
+
+START_TEST(test_file_listen_replaces_default)
+{
+	FILE_LOADS("[daemon]\nlisten = unix:/a\n");
+	ck_assert_uint_eq(C.cf_nlisten, 1);
+	ck_assert_str_eq(C.cf_listen[0].ep_path, "/a");
+	FILE_FAILS("listen = unix:/a\nlisten = unix:/a\n",
+	    "2: listen: 'unix:/a' given twice");
+	FILE_FAILS("listen = http://x\n",
+	    "1: listen: 'http://x': must be unix:PATH or tcp:HOST:PORT");
+}
+END_TEST
+
+START_TEST(test_file_unknown_key)
+{
+	FILE_FAILS("store = /x\nnope = 1\n", "2: nope: unknown key (keys are "
+	    "the long options of algauditd --help)");
+	/* The command line's spelling is not a key. */
+	FILE_FAILS("--max-frame = 1M\n", "1: --max-frame: unknown key (keys "
+	    "are the long options of algauditd --help)");
+	FILE_FAILS("Max-Frame = 1M\n", "1: Max-Frame: unknown key (keys are "
+	    "the long options of algauditd --help)");
+	FILE_FAILS("max_frame = 1M\n", "1: max_frame: unknown key (keys are "
+	    "the long options of algauditd --help)");
+}
+END_TEST
+
+START_TEST(test_file_sections)
+{
+	FILE_FAILS("[limit]\nmax-frame = 4K\n", "2: max-frame: unknown "
+	    "section [limit] (sections: [daemon], [limits], [checkpoints], "
+	    "[log])");
+	FILE_FAILS("[daemon]\nstore = /x\nmax-frame = 4K\n",
+	    "3: max-frame: belongs in [limits], not [daemon]");
+	FILE_FAILS("[log]\ncheckpoint-entries = 1\n", "2: checkpoint-entries: "
+	    "belongs in [checkpoints], not [log]");
+	/* A section may come back; keys before any section are fine. */
+	cfg_setup();
+	FILE_LOADS("max-connections = 3\n[limits]\nmax-frame = 4K\n"
+	    "[daemon]\ntree = off\n[limits]\nmax-pending = 2M\n");
+	ck_assert_uint_eq(C.cf_max_conns, 3);
+	ck_assert_uint_eq(C.cf_max_pending, 2 * 1024 * 1024);
+	ck_assert_int_eq(C.cf_tree, 0);
+}
+END_TEST
+
+START_TEST(test_file_duplicate)
+{
+	FILE_FAILS("max-frame = 4K\n\n[limits]\nmax-frame = 8K\n",
+	    "4: max-frame: given twice (first on line 1)");
+	FILE_FAILS("[daemon]\nstore = /a\nstore = /a\n",
+	    "3: store: given twice (first on line 2)");
+	/* listen is repeatable, each endpoint once. */
+	cfg_setup();
+	FILE_LOADS("listen = unix:/a\n[daemon]\nlisten = unix:/b\n");
+	ck_assert_uint_eq(C.cf_nlisten, 2);
+}
+END_TEST
+
+START_TEST(test_file_cmdline_only)
+{
+	static const char *keys[] = { "config", "foreground", "check-config",
+	    "dump-config", "help" };
+	char text[64], msg[128];
+	size_t i;
+
+	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		snprintf(text, sizeof(text), "\n%s = yes\n", keys[i]);
+		snprintf(msg, sizeof(msg), "2: %s: can only be given on the "
+		    "command line", keys[i]);
+		FILE_FAILS(text, msg);
+	}
+}
+END_TEST
+
+START_TEST(test_file_bad_values)
+{
+	FILE_FAILS("[limits]\nmax-frame = 12x\n", "2: max-frame: '12x' is not "
+	    "a number (a K, M, G or T suffix may follow)");
+	FILE_FAILS("max-frame = 1023\n", "1: max-frame: '1023' is out of "
+	    "range (1024..67108864)");
+	FILE_FAILS("max-frame =\n", "1: max-frame: '' is not a number (a K, "
+	    "M, G or T suffix may follow)");
+	FILE_FAILS("max-connections = 1k\n",
+	    "1: max-connections: '1k' is not a number");
+	FILE_FAILS("max-connections = -1\n",
+	    "1: max-connections: '-1' is not a number");
+	FILE_FAILS("store =\n", "1: store: empty value");
+	FILE_FAILS("origin = a b\n", "1: origin: 'a b': byte 1 is not "
+	    "printable ASCII (no spaces)");
+	FILE_FAILS("tree = maybe\n", "1: tree: 'maybe' is not on or off");
+	FILE_FAILS("verbose = 4\n", "1: verbose: '4' is out of range (0..3)");
+	FILE_FAILS("verbose = loud\n", "1: verbose: 'loud' is not a number");
+	FILE_FAILS("hash-threads = 17\n",
+	    "1: hash-threads: '17' is out of range (0..16)");
+	FILE_FAILS("checkpoint-interval = 1s\n",
+	    "1: checkpoint-interval: '1s' is not a number");
+	/* No inline comments: the value is taken literally. */
+	FILE_FAILS("max-frame = 4K ; four\n", "1: max-frame: '4K ; four' is "
+	    "not a number (a K, M, G or T suffix may follow)");
+	FILE_FAILS("max-frame = 4K # four\n", "1: max-frame: '4K # four' is "
+	    "not a number (a K, M, G or T suffix may follow)");
+	cfg_setup();
+	FILE_LOADS("store = /srv/a;b #c\n");
+	ck_assert_str_eq(C.cf_store, "/srv/a;b #c");
+}
+END_TEST
+
+START_TEST(test_file_syntax)
+{
+	FILE_FAILS("store = /x\nmax-frame\n", "2: syntax error: expected "
+	    "'key = value', '[section]' or a comment");
+	FILE_FAILS("[limits\nmax-frame = 4K\n", "1: syntax error: expected "
+	    "'key = value', '[section]' or a comment");
+	FILE_FAILS("= 4K\n", "1: no key before '='");
+	/* No continuation lines: an indented line is a line of its own. */
+	FILE_FAILS("max-frame = 4K\n    8K\n", "2: syntax error: expected "
+	    "'key = value', '[section]' or a comment");
+	/* The ':' separator of Python's configparser is accepted. */
+	cfg_setup();
+	FILE_LOADS("max-frame: 4K\n");
+	ck_assert_uint_eq(C.cf_max_frame, 4096);
+}
+END_TEST
+
+START_TEST(test_file_long_line_and_nul)
+{
+	char *text;
+	size_t n = 4400, len;
+
+	/* A path of the longest length fits on a line. */
+	text = malloc(n + 64);
+	ck_assert_ptr_nonnull(text);
+	len = (size_t)snprintf(text, n, "store = /");
+	memset(text + len, 'p', CFG_PATH_MAX - 2);
+	strcpy(text + len + CFG_PATH_MAX - 2, "\n");
+	FILE_LOADS(text);
+	ck_assert_uint_eq(strlen(C.cf_store), CFG_PATH_MAX - 1);
+	/* A longer line is refused whole, not cut in two. */
+	len = (size_t)snprintf(text, n, "[daemon]\norigin = ");
+	memset(text + len, 'o', n - len);
+	strcpy(text + n, "\n");
+	FILE_FAILS(text, "2: line longer than 4350 bytes");
+	free(text);
+	cfg_setup();
+	file_write("store = /a\n[limits]\nmax-frame = 4\0K\n", 35);
+	ck_assert_int_eq(cfg_file_load(&C, F, E, sizeof(E)), -1);
+	ck_assert_ptr_nonnull(strstr(E, ":3: a NUL byte (is this a text "
+	    "file?)"));
+}
+END_TEST
+
+START_TEST(test_file_missing_and_unreadable)
+{
+	char want[256], path[128];
+
+	snprintf(path, sizeof(path), "%s/nope.conf", D);
+	ck_assert_int_eq(cfg_file_load(&C, path, E, sizeof(E)), -1);
+	snprintf(want, sizeof(want), "%s: cannot open: No such file or "
+	    "directory", path);
+	ck_assert_str_eq(E, want);
+	/* A directory opens but cannot be read. */
+	ck_assert_int_eq(cfg_file_load(&C, D, E, sizeof(E)), -1);
+	snprintf(want, sizeof(want), "%s: cannot read: Is a directory", D);
+	ck_assert_str_eq(E, want);
+	/* Without permission (root reads anything: skip that part). */
+	file_write_str("store = /x\n");
+	ck_assert_int_eq(chmod(F, 0), 0);
+	if (geteuid() != 0) {
+		ck_assert_int_eq(cfg_file_load(&C, F, E, sizeof(E)), -1);
+		snprintf(want, sizeof(want), "%s: cannot open: Permission "
+		    "denied", F);
+		ck_assert_str_eq(E, want);
+	}
+}
+END_TEST
+
+/* Runs cfg_load() on "algauditd" and the NULL-terminated arguments. */
+static int
+load(const char *first, ...)
+{
+	char *argv[ARGS_MAX];
+	const char *a;
+	va_list ap;
+	int argc = 0;
+
+	argv[argc++] = (char *)(uintptr_t)"algauditd";
+	va_start(ap, first);
+	for (a = first; a != NULL; a = va_arg(ap, const char *)) {
+		ck_assert_int_lt(argc, ARGS_MAX - 1);
+		argv[argc++] = (char *)(uintptr_t)a;
+	}
+	va_end(ap);
+	argv[argc] = NULL;
+	E[0] = '\0';
+	return cfg_load(&C, argc, argv, E, sizeof(E));
+}
+
+START_TEST(test_load_precedence)
+{
+	file_write_str("[daemon]\nstore = /file\nlisten = unix:/f1\n"
+	    "listen = unix:/f2\n[limits]\nmax-frame = 8K\n"
+	    "max-connections = 5\n[log]\nverbose = 2\n");
+	/* The file alone. */
+	ck_assert_int_eq(load("-f", F, NULL), 0);
+	ck_assert_str_eq(C.cf_file, F);
+	ck_assert_str_eq(C.cf_store, "/file");
+	ck_assert_uint_eq(C.cf_nlisten, 2);
+	ck_assert_uint_eq(C.cf_max_frame, 8192);
+	ck_assert_int_eq(C.cf_verbose, 2);
+	/* Flags win, wherever they stand relative to -f. */
+	ck_assert_int_eq(load("--max-frame", "16K", "-f", F, "--listen",
+	    "unix:/c", "-v", "--store=/cli", NULL), 0);
+	ck_assert_uint_eq(C.cf_max_frame, 16384);
+	ck_assert_str_eq(C.cf_store, "/cli");
+	ck_assert_uint_eq(C.cf_nlisten, 1);	/* replaces the file's list */
+	ck_assert_str_eq(C.cf_listen[0].ep_text, "unix:/c");
+	ck_assert_int_eq(C.cf_verbose, 1);	/* -v sets, not adds */
+	ck_assert_uint_eq(C.cf_max_conns, 5);	/* the file's */
+	/* No file: the defaults and the flags. */
+	ck_assert_int_eq(load("--max-connections", "9", NULL), 0);
+	ck_assert_str_eq(C.cf_store, "./var/store");
+	ck_assert_uint_eq(C.cf_max_conns, 9);
+	ck_assert_str_eq(C.cf_file, "");
+}
+END_TEST
+
+START_TEST(test_load_errors)
+{
+	char want[256];
+
+	file_write_str("[limits]\nmax-frame = 1\n");
+	ck_assert_int_eq(load("-n", "-f", F, NULL), CFG_EFILE);
+	snprintf(want, sizeof(want), "%s:2: max-frame: '1' is out of range "
+	    "(1024..67108864)", F);
+	ck_assert_str_eq(E, want);
+	/* The command line is checked first, and names the flag. */
+	ck_assert_int_eq(load("-f", F, "--max-frame", "x", NULL),
+	    CFG_ECMDLINE);
+	ck_assert_str_eq(E, "--max-frame: 'x' is not a number (a K, M, G or "
+	    "T suffix may follow)");
+	ck_assert_int_eq(load("-f", NULL), CFG_ECMDLINE);
+	ck_assert_str_eq(E, "-f: requires an argument (FILE)");
+	ck_assert_int_eq(load("--config=", NULL), CFG_ECMDLINE);
+	ck_assert_str_eq(E, "--config: empty value");
+	ck_assert_int_eq(load("-f", "/nonexistent/algauditd.conf", NULL),
+	    CFG_EFILE);
+	ck_assert_str_eq(E, "/nonexistent/algauditd.conf: cannot open: No "
+	    "such file or directory");
+	/* --help does not need a good file. */
+	ck_assert_int_eq(load("-f", F, "--help", NULL), 0);
+	ck_assert_int_eq(C.cf_mode, CFG_MODE_HELP);
+	/* -n keeps its mode through the file. */
+	file_write("", 0);
+	ck_assert_int_eq(load("-nf", F, NULL), 0);
+	ck_assert_int_eq(C.cf_mode, CFG_MODE_CHECK);
+	ck_assert_str_eq(C.cf_file, F);
+}
+END_TEST
+
+/* Runs cfg_dump() into a string (free it). */
+static char *
+dump_string(const struct cfg *cf)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *fp;
+
+	fp = open_memstream(&buf, &len);
+	ck_assert_ptr_nonnull(fp);
+	cfg_dump(cf, fp);
+	ck_assert_int_eq(fclose(fp), 0);
+	return buf;
+}
+
+START_TEST(test_dump_is_a_file)
+{
+	struct cfg orig;
+	char *out, *again;
+
+	PARSES("--store", "/srv/a b", "--listen", "unix:/a", "--listen",
+	    "tcp:[::1]:7", "--origin", "o.example/log", "--key", "/k",
+	    "--max-frame", "1M", "--max-pending", "3G", "--max-connections",
+	    "12", "--commit-max-records", "77", "--checkpoint-entries", "9",
+	    "--checkpoint-interval", "1234", "--hash-threads", "0", "--tree",
+	    "off", "-vv");
+	orig = C;
+	out = dump_string(&C);
+	file_write(out, strlen(out));
+	cfg_setup();
+	if (cfg_file_load(&C, F, E, sizeof(E)) != 0)
+		ck_abort_msg("the dump does not load: %s\n%s", E, out);
+	ck_assert_str_eq(C.cf_store, orig.cf_store);
+	ck_assert_uint_eq(C.cf_nlisten, 2);
+	ck_assert_str_eq(C.cf_listen[1].ep_text, "tcp:[::1]:7");
+	ck_assert_str_eq(C.cf_origin, orig.cf_origin);
+	ck_assert_str_eq(C.cf_key, orig.cf_key);
+	ck_assert_uint_eq(C.cf_max_frame, orig.cf_max_frame);
+	ck_assert_uint_eq(C.cf_max_pending, orig.cf_max_pending);
+	ck_assert_uint_eq(C.cf_max_conns, orig.cf_max_conns);
+	ck_assert_uint_eq(C.cf_commit_max, orig.cf_commit_max);
+	ck_assert_uint_eq(C.cf_ckpt_entries, orig.cf_ckpt_entries);
+	ck_assert_uint_eq(C.cf_ckpt_interval, orig.cf_ckpt_interval);
+	ck_assert_uint_eq(C.cf_hash_threads, 0);
+	ck_assert_int_eq(C.cf_tree, 0);
+	ck_assert_int_eq(C.cf_verbose, 2);
+	/* The dump of what was read back is the same text. */
+	again = dump_string(&C);
+	ck_assert_str_eq(again, out);
+	free(again);
+	free(out);
+	/* And the defaults' dump loads to the defaults. */
+	cfg_setup();
+	out = dump_string(&C);
+	file_write_str(out);
+	ck_assert_int_eq(cfg_file_load(&C, F, E, sizeof(E)), 0);
+	again = dump_string(&C);
+	ck_assert_str_eq(again, out);
+	ck_assert_uint_eq(C.cf_max_frame, FRAME_MAX_DEFAULT);
+	ck_assert_str_eq(C.cf_origin, "");
+	free(again);
+	free(out);
+}
+END_TEST
+
+/* What cfg_reload() reported, for test_reload. */
+struct reload_log {
+	char	 rl_text[2048];
+	int	 rl_calls;
+};
+
+/* cfg_change_fn of test_reload: appends "name:was>now:applied;". */
+static void
+reload_cb(const char *name, const char *was, const char *now, int applied,
+    void *arg)
+{
+	struct reload_log *rl = arg;
+	size_t len = strlen(rl->rl_text);
+
+	snprintf(rl->rl_text + len, sizeof(rl->rl_text) - len, "%s:%s>%s:%d;",
+	    name, was, now, applied);
+	rl->rl_calls++;
+}
+
+START_TEST(test_reload)
+{
+	struct reload_log rl;
+	struct cfg next;
+
+	memset(&rl, 0, sizeof(rl));
+	next = C;
+	/* Nothing differs: nothing is reported. */
+	ck_assert_int_eq(cfg_reload(&C, &next, reload_cb, &rl), 0);
+	ck_assert_int_eq(rl.rl_calls, 0);
+	ck_assert_int_eq(cfg_set(&next, "max-frame", "8K", E, sizeof(E)), 0);
+	ck_assert_int_eq(cfg_set(&next, "max-pending", "2M", E, sizeof(E)),
+	    0);
+	ck_assert_int_eq(cfg_set(&next, "max-connections", "3", E, sizeof(E)),
+	    0);
+	ck_assert_int_eq(cfg_set(&next, "commit-max-records", "5", E,
+	    sizeof(E)), 0);
+	ck_assert_int_eq(cfg_set(&next, "checkpoint-entries", "6", E,
+	    sizeof(E)), 0);
+	ck_assert_int_eq(cfg_set(&next, "checkpoint-interval", "7", E,
+	    sizeof(E)), 0);
+	ck_assert_int_eq(cfg_set(&next, "verbose", "1", E, sizeof(E)), 0);
+	ck_assert_int_eq(cfg_set(&next, "store", "/new", E, sizeof(E)), 0);
+	ck_assert_int_eq(cfg_set(&next, "listen", "unix:/n", E, sizeof(E)),
+	    0);
+	ck_assert_int_eq(cfg_set(&next, "origin", "o", E, sizeof(E)), 0);
+	ck_assert_int_eq(cfg_set(&next, "key", "/k", E, sizeof(E)), 0);
+	ck_assert_int_eq(cfg_set(&next, "tree", "off", E, sizeof(E)), 0);
+	ck_assert_int_eq(cfg_set(&next, "hash-threads", "2", E, sizeof(E)),
+	    0);
+	next.cf_mode = CFG_MODE_CHECK;	/* command line only: ignored */
+	ck_assert_int_eq(cfg_reload(&C, &next, reload_cb, &rl), 13);
+	ck_assert_str_eq(rl.rl_text,
+	    "store:./var/store>/new:0;"
+	    "listen:unix:./var/algauditd.sock>unix:/n:0;"
+	    "origin:>o:0;"
+	    "max-frame:4194304>8192:1;"
+	    "max-pending:268435456>2097152:1;"
+	    "max-connections:1024>3:1;"
+	    "commit-max-records:65536>5:1;"
+	    "key:>/k:0;"
+	    "checkpoint-entries:10000>6:1;"
+	    "checkpoint-interval:500>7:1;"
+	    "hash-threads:1>2:0;"
+	    "tree:on>off:0;"
+	    "verbose:0>1:1;");
+	/* Live options took the new value, the others kept the old. */
+	ck_assert_uint_eq(C.cf_max_frame, 8192);
+	ck_assert_uint_eq(C.cf_max_pending, 2 * 1024 * 1024);
+	ck_assert_uint_eq(C.cf_max_conns, 3);
+	ck_assert_uint_eq(C.cf_commit_max, 5);
+	ck_assert_uint_eq(C.cf_ckpt_entries, 6);
+	ck_assert_uint_eq(C.cf_ckpt_interval, 7);
+	ck_assert_int_eq(C.cf_verbose, 1);
+	ck_assert_str_eq(C.cf_store, "./var/store");
+	ck_assert_str_eq(C.cf_listen[0].ep_text, "unix:./var/algauditd.sock");
+	ck_assert_str_eq(C.cf_origin, "");
+	ck_assert_str_eq(C.cf_key, "");
+	ck_assert_int_eq(C.cf_tree, 1);
+	ck_assert_uint_eq(C.cf_hash_threads, 1);
+	ck_assert_int_eq(C.cf_mode, CFG_MODE_RUN);
+	/* A second reload reports only what still needs a restart. */
+	memset(&rl, 0, sizeof(rl));
+	ck_assert_int_eq(cfg_reload(&C, &next, NULL, NULL), 6);
+	ck_assert_int_eq(cfg_reload(&C, &next, reload_cb, &rl), 6);
+	ck_assert_ptr_null(strstr(rl.rl_text, ":1;"));
+}
+END_TEST
+
+START_TEST(test_reload_listen_lists)
+{
+	struct reload_log rl;
+	struct cfg next;
+
+	memset(&rl, 0, sizeof(rl));
+	PARSES("--listen", "unix:/a", "--listen", "unix:/b");
+	next = C;
+	/* The same list in another order is another list. */
+	next.cf_listen[0] = C.cf_listen[1];
+	next.cf_listen[1] = C.cf_listen[0];
+	ck_assert_int_eq(cfg_reload(&C, &next, reload_cb, &rl), 1);
+	ck_assert_str_eq(rl.rl_text, "listen:unix:/a, unix:/b>unix:/b, "
+	    "unix:/a:0;");
+	ck_assert_str_eq(C.cf_listen[0].ep_text, "unix:/a");
 }
 END_TEST
 
@@ -665,6 +1262,27 @@ cfg_suite(void)
 	tcase_add_test(tc, test_dump_config);
 	tcase_add_test(tc, test_dump_reparses);
 	tcase_add_test(tc, test_usage_lists_every_option);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("file");
+	tcase_add_checked_fixture(tc, file_setup, file_teardown);
+	tcase_add_test(tc, test_file_every_key);
+	tcase_add_test(tc, test_file_empty_and_blank);
+	tcase_add_test(tc, test_file_crlf_bom_no_newline);
+	tcase_add_test(tc, test_file_listen_replaces_default);
+	tcase_add_test(tc, test_file_unknown_key);
+	tcase_add_test(tc, test_file_sections);
+	tcase_add_test(tc, test_file_duplicate);
+	tcase_add_test(tc, test_file_cmdline_only);
+	tcase_add_test(tc, test_file_bad_values);
+	tcase_add_test(tc, test_file_syntax);
+	tcase_add_test(tc, test_file_long_line_and_nul);
+	tcase_add_test(tc, test_file_missing_and_unreadable);
+	tcase_add_test(tc, test_load_precedence);
+	tcase_add_test(tc, test_load_errors);
+	tcase_add_test(tc, test_dump_is_a_file);
+	tcase_add_test(tc, test_reload);
+	tcase_add_test(tc, test_reload_listen_lists);
 	suite_add_tcase(s, tc);
 	return s;
 }
