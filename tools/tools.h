@@ -40,6 +40,9 @@
 			"[--format table|json] [--utc]"
 #define CMD_REINDEX_USAGE "reindex --store DIR [--index-label KEY]... " \
 			"[--no-index-labels] [--block-bits N] [--quiet]"
+#define CMD_REPORT_USAGE "report --store DIR --algorithm ID[@VERSION] " \
+			"--out FILE [--format html|json] [--group-by INPUT|" \
+			"label:KEY] [--favourable D[,D...]] [FILTERS]"
 #define CMD_KEYGEN_USAGE "keygen --store DIR [--origin NAME]"
 #define CMD_KEY_USAGE	"key --store DIR"
 #define CMD_CHECKPOINT_USAGE "checkpoint --store DIR [--size N | --list]"
@@ -278,6 +281,9 @@ int	 cmd_subject_run(struct store *, const struct cmd_subject_opts *,
 
 /* cmd_reindex.c */
 int	 cmd_reindex(int, char **);
+
+/* cmd_report.c (its interface with report_html.c is report.h) */
+int	 cmd_report(int, char **);
 
 /* receipt.c: JSON forms of proofs and receipts, offline verification. */
 #define RECEIPT_FORMAT		"algaudit-receipt/v1"
