@@ -13,7 +13,10 @@
  *   closed
  *
  * usage: itest_raw --connect unix:PATH --producer NAME MODE
- * Modes are listed in raw_modes[] below.
+ * Modes are the branches of raw_mode() below. "big:N" sends a Hello
+ * and one valid record padded with text inputs so that its frame is at
+ * least N bytes, whatever max_frame the Welcome announced (for the
+ * --max-frame tests).
  */
 #include <sys/socket.h>
 #include <sys/time.h>
@@ -29,6 +32,7 @@
 #include <unistd.h>
 
 #include "frame.h"
+#include "record.h"
 
 static int raw_fd = -1;
 static const char *raw_producer;
@@ -166,6 +170,54 @@ raw_good(uint64_t seq)
 	raw_batch(&rr, 1);
 }
 
+#define RAW_BIG_TEXT	4000	/* bytes of each text input of "big:N" */
+
+/*
+ * Sends one valid record (seq 1) whose frame is at least n bytes: text
+ * inputs of RAW_BIG_TEXT bytes each, as many as that takes.
+ */
+static void
+raw_big(size_t n)
+{
+	Algaudit__V1__Input *in, **inp;
+	struct raw_rec rr;
+	char *text, (*names)[16];
+	size_t i, k;
+
+	k = n / RAW_BIG_TEXT + 1;
+	if (k > RECORD_MAX_INPUTS) {
+		fprintf(stderr, "itest_raw: big: %zu bytes is too big\n", n);
+		exit(2);
+	}
+	in = calloc(k, sizeof(*in));
+	inp = calloc(k, sizeof(*inp));
+	names = calloc(k, sizeof(*names));
+	text = malloc(RAW_BIG_TEXT + 1);
+	if (in == NULL || inp == NULL || names == NULL || text == NULL)
+		exit(1);
+	memset(text, 'x', RAW_BIG_TEXT);
+	text[RAW_BIG_TEXT] = '\0';
+	raw_rec_init(&rr, 1);
+	for (i = 0; i < k; i++) {
+		algaudit__v1__input__init(&in[i]);
+		snprintf(names[i], sizeof(names[i]), "t%zu", i);
+		in[i].name = names[i];
+		in[i].value_case = ALGAUDIT__V1__INPUT__VALUE_TEXT;
+		in[i].text = text;
+		in[i].has_data_class = 1;
+		in[i].data_class =
+		    ALGAUDIT__V1__DATA_CLASS__DATA_CLASS_ORDINARY;
+		inp[i] = &in[i];
+	}
+	rr.r.n_inputs = k;
+	rr.r.inputs = inp;
+	raw_batch(&rr, 1);
+	free(text);
+	free(names);
+	free(inp);
+	free(in);
+}
+
 /* Reads exactly len bytes; returns 0, or -1 on EOF/error/timeout. */
 static int
 raw_read(uint8_t *buf, size_t len)
@@ -264,6 +316,11 @@ raw_mode(const char *mode)
 		raw_hello(1);
 		raw_good(1);
 		raw_answers(2);
+	} else if (strncmp(mode, "big:", 4) == 0) {
+		raw_hello(1);
+		raw_answers(1);
+		raw_big(strtoul(mode + 4, NULL, 10));
+		raw_answers(1);
 	} else if (strcmp(mode, "garbage") == 0) {
 		/* An HTTP request: its first 4 bytes read as a huge length. */
 		raw_bytes("GET / HTTP/1.1\r\nHost: x\r\n\r\n", 27);
