@@ -30,6 +30,7 @@
 #include <sys/types.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -883,6 +884,89 @@ store_lmdb_error(struct store *s)
 	if ((rc = atomic_load(&s->s_mdb_err)) == 0)
 		return NULL;
 	return mdb_strerror(rc);
+}
+
+/*
+ * Copies the committed store, compacted, into dir/data.mdb (created
+ * here, mode 0600) and makes the copy durable; see store.h.
+ */
+int
+store_backup(struct store *s, const char *dir, uint64_t *bytes)
+{
+	MDB_txn *txn = NULL;
+	struct stat sb;
+	char *path;
+	size_t len;
+	int fd, dfd, rc, tries;
+
+	if (bytes != NULL)
+		*bytes = 0;
+	if (dir == NULL || *dir == '\0')
+		return EINVAL;
+	len = strlen(dir) + sizeof("/" STORE_DATA_FILE);
+	if ((path = malloc(len)) == NULL)
+		return ENOMEM;
+	snprintf(path, len, "%s/%s", dir, STORE_DATA_FILE);
+	if ((fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
+	    0600)) == -1) {
+		rc = errno;
+		free(path);
+		return rc;
+	}
+	for (tries = 1;; tries++) {
+		/*
+		 * store_rd_begin() adopts a map the writer grew, as for any
+		 * reader, and counts a read of ours so that no thread of
+		 * this process remaps while LMDB copies from the map. The
+		 * copy itself runs in LMDB's own read transaction, begun
+		 * after ours: if the writer grew the map in between, that
+		 * one fails with MDB_MAP_RESIZED and we start again.
+		 */
+		if ((rc = store_rd_begin(s, &txn)) != 0)
+			goto fail;
+		rc = mdb_env_copyfd2(s->s_env, fd, MDB_CP_COMPACT);
+		store_rd_end(s, txn);
+		if (rc != MDB_MAP_RESIZED || tries == STORE_REMAP_TRIES)
+			break;
+		if (ftruncate(fd, 0) != 0 || lseek(fd, 0, SEEK_SET) != 0) {
+			rc = errno;
+			goto fail;
+		}
+	}
+	if (rc != 0) {
+		rc = store_mdb_err(s, rc);
+		goto fail;
+	}
+	if (fsync(fd) != 0 || fstat(fd, &sb) != 0) {
+		rc = store_mdb_err(s, errno);
+		goto fail;
+	}
+	if (close(fd) != 0) {
+		fd = -1;
+		rc = store_mdb_err(s, errno);
+		goto fail;
+	}
+	fd = -1;
+	/* The new directory entry must survive a crash too. */
+	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1 ||
+	    fsync(dfd) != 0) {
+		rc = store_mdb_err(s, errno);
+		if (dfd != -1)
+			close(dfd);
+		goto fail;
+	}
+	close(dfd);
+	free(path);
+	if (bytes != NULL)
+		*bytes = (uint64_t)sb.st_size;
+	return 0;
+
+fail:
+	if (fd != -1)
+		close(fd);
+	unlink(path);
+	free(path);
+	return rc;
 }
 
 /* Opens the write transaction, growing the map first if needed. */

@@ -175,6 +175,26 @@ const char *store_strerror(int);
  */
 const char *store_lmdb_error(struct store *);
 
+/*
+ * Hot backup: writes a consistent copy of the committed store, as of
+ * one snapshot and compacted (free pages left out, pages renumbered;
+ * LMDB's mdb_env_copyfd2() with MDB_CP_COMPACT), to dir/data.mdb, mode
+ * 0600, then fsyncs the file and dir. Safe while a writer in another
+ * process commits: the copy holds a read transaction for its duration
+ * (the store's file may grow meanwhile, as LMDB cannot reuse pages
+ * freed during it). Any handle may copy; a reader (STORE_RDONLY) is
+ * the usual one. The copy opens like any store (store_open() makes its
+ * lock.mdb). Files beside data.mdb are not copied: the lock file, and
+ * the daemon's signing key signer.key, which is backed up separately.
+ * @param[in] dir	an existing directory without a data.mdb.
+ * @param[out] bytes	if not NULL, the size of the copy; 0 on failure.
+ * @return 0; EINVAL (dir NULL or empty); EEXIST (dir already holds a
+ *	data.mdb); ENOENT, ENOTDIR, EACCES (dir); ENOMEM; STORE_EFULL (no
+ *	space); STORE_EIO; STORE_EBUSY; STORE_EREADERS; STORE_ELMDB; or an
+ *	errno. On failure the partial data.mdb is removed.
+ */
+int	 store_backup(struct store *, const char *, uint64_t *);
+
 /* Writer: one write transaction at a time, from one thread. */
 
 /*

@@ -1681,6 +1681,205 @@ START_TEST(test_strerror)
 }
 END_TEST
 
+/*
+ * Hot backup.
+ */
+
+/* The backup's directory inside the fixture. */
+static void
+check_backup_dir(char *dir, size_t len, int make)
+{
+	snprintf(dir, len, "%s/backup", check_tmp);
+	if (make)
+		ck_assert_int_eq(mkdir(dir, 0700), 0);
+}
+
+/* Opens the copy in dir, checks every entry, returns the entry count. */
+static uint64_t
+check_backup_open(const char *dir, size_t len, struct store_info *si)
+{
+	struct store *c;
+	uint64_t n;
+	int rc;
+
+	rc = store_open(&c, dir, STORE_RDONLY, NULL);
+	ck_assert_msg(rc == 0, "copy: %s", store_strerror(rc));
+	ck_assert_int_eq(store_info(c, si), 0);
+	ck_assert_int_eq(check_read_all(c, len, &n), 0);
+	ck_assert_uint_eq(n, si->si_entries);
+	store_close(c);
+	return n;
+}
+
+START_TEST(test_backup_copy)
+{
+	struct store_producer sp = { 42, 1, 2, 1000 }, got;
+	struct store_info si, ci;
+	struct store *s, *c;
+	struct stat sb;
+	char dir[1024], path[1100];
+	uint64_t bytes;
+	int i;
+
+	s = check_create("backup.example/log");
+	for (i = 0; i < 10; i++)
+		ck_assert_int_eq(check_write(s, 100, 300, NULL), 0);
+	ck_assert_int_eq(store_begin(s), 0);
+	ck_assert_int_eq(store_producer_put(s, "p1", &sp), 0);
+	ck_assert_int_eq(store_commit(s), 0);
+	/* An uncommitted transaction is not in the copy. */
+	ck_assert_int_eq(store_begin(s), 0);
+	ck_assert_int_eq(store_append(s, "x", 1, NULL), 0);
+	check_backup_dir(dir, sizeof(dir), 1);
+	ck_assert_int_eq(store_backup(s, dir, &bytes), 0);
+	store_abort(s);
+	ck_assert_int_eq(store_info(s, &si), 0);
+	store_close(s);
+
+	ck_assert_uint_eq(check_backup_open(dir, 300, &ci), 1000);
+	ck_assert_str_eq(ci.si_origin, "backup.example/log");
+	ck_assert_uint_eq(ci.si_producers, 1);
+	ck_assert_int_eq(ci.si_created_ns, si.si_created_ns);
+	ck_assert_uint_eq(ci.si_file_size, bytes);
+	ck_assert_uint_le(bytes, si.si_file_size);	/* compacted */
+	snprintf(path, sizeof(path), "%s/data.mdb", dir);
+	ck_assert_int_eq(stat(path, &sb), 0);
+	ck_assert_uint_eq((uint64_t)sb.st_size, bytes);
+	ck_assert_int_eq(sb.st_mode & 0777, 0600);
+	/* The copy is a store of its own: a writer may continue it. */
+	ck_assert_int_eq(store_open(&c, dir, 0, NULL), 0);
+	ck_assert_int_eq(store_producer_get(c, "p1", &got), 0);
+	ck_assert_uint_eq(got.sp_seq, 42);
+	ck_assert_int_eq(check_write(c, 5, 300, NULL), 0);
+	ck_assert_uint_eq(store_next_index(c), 1005);
+	store_close(c);
+}
+END_TEST
+
+START_TEST(test_backup_reader)
+{
+	struct store_info ci;
+	struct store *s;
+	char dir[1024];
+	uint64_t bytes = 1;
+
+	s = check_create("o");
+	ck_assert_int_eq(check_write(s, 50, 200, NULL), 0);
+	store_close(s);
+	ck_assert_int_eq(store_open(&s, check_dir, STORE_RDONLY, NULL), 0);
+	check_backup_dir(dir, sizeof(dir), 1);
+	ck_assert_int_eq(store_backup(s, dir, NULL), 0);
+	/* A second copy into the same directory is refused. */
+	ck_assert_int_eq(store_backup(s, dir, &bytes), EEXIST);
+	ck_assert_uint_eq(bytes, 0);
+	store_close(s);
+	/* The refusal left the first copy alone. */
+	ck_assert_uint_eq(check_backup_open(dir, 200, &ci), 50);
+}
+END_TEST
+
+START_TEST(test_backup_empty_store)
+{
+	struct store_info ci;
+	struct store *s;
+	char dir[1024];
+
+	s = check_create("o");
+	check_backup_dir(dir, sizeof(dir), 1);
+	ck_assert_int_eq(store_backup(s, dir, NULL), 0);
+	store_close(s);
+	ck_assert_uint_eq(check_backup_open(dir, 1, &ci), 0);
+	ck_assert_str_eq(ci.si_origin, "o");
+}
+END_TEST
+
+START_TEST(test_backup_bad_dir)
+{
+	struct store *s;
+	char dir[1024], file[1100];
+	uint64_t bytes = 1;
+	FILE *fp;
+
+	s = check_create("o");
+	ck_assert_int_eq(check_write(s, 5, 100, NULL), 0);
+	check_backup_dir(dir, sizeof(dir), 0);
+	ck_assert_int_eq(store_backup(s, dir, &bytes), ENOENT);
+	ck_assert_uint_eq(bytes, 0);
+	ck_assert_int_eq(store_backup(s, NULL, NULL), EINVAL);
+	ck_assert_int_eq(store_backup(s, "", NULL), EINVAL);
+	/* A file where the directory should be. */
+	fp = fopen(dir, "w");
+	ck_assert_ptr_nonnull(fp);
+	fclose(fp);
+	ck_assert_int_eq(store_backup(s, dir, NULL), ENOTDIR);
+	ck_assert_int_eq(unlink(dir), 0);
+	/* An existing data.mdb is never replaced. */
+	check_backup_dir(dir, sizeof(dir), 1);
+	snprintf(file, sizeof(file), "%s/data.mdb", dir);
+	fp = fopen(file, "w");
+	ck_assert_ptr_nonnull(fp);
+	fputs("precious", fp);
+	fclose(fp);
+	ck_assert_int_eq(store_backup(s, dir, NULL), EEXIST);
+	ck_assert(check_exists(dir, "data.mdb"));
+	fp = fopen(file, "r");
+	ck_assert_ptr_nonnull(fp);
+	ck_assert_int_eq(fgetc(fp), 'p');
+	fclose(fp);
+	/* Copying into the store's own directory is the same refusal. */
+	ck_assert_int_eq(store_backup(s, check_dir, NULL), EEXIST);
+	store_close(s);
+}
+END_TEST
+
+/* Child of test_backup_hot: keeps writing while the parent copies. */
+static int
+check_child_writer(int wfd, int rfd)
+{
+	struct store *s;
+	uint64_t i;
+
+	(void)rfd;
+	if (store_open(&s, check_dir, STORE_CREATE, "o") != 0)
+		return 30;
+	if (check_write(s, 10, CHECK_CHILD_LEN, NULL) != 0)
+		return 31;
+	if (check_handshake(wfd, -1) != 0)
+		return 32;
+	for (i = 0; i < CHECK_CHILD_TOTAL / 10; i++)
+		if (check_write(s, 10, CHECK_CHILD_LEN, NULL) != 0)
+			return 33;
+	store_close(s);
+	return 0;
+}
+
+START_TEST(test_backup_hot)
+{
+	struct check_child cc;
+	struct store_info si, ci;
+	struct store *s;
+	char dir[1024];
+	uint64_t before, n;
+
+	/* A small map: the writer grows it under the copy. */
+	setenv("ALGAUDIT_STORE_MAPSIZE", CHECK_SMALL_MAP, 1);
+	check_spawn(&cc, check_child_writer);
+	ck_assert_int_eq(check_handshake(-1, cc.cc_up), 0);
+	ck_assert_int_eq(store_open(&s, check_dir, STORE_RDONLY, NULL), 0);
+	ck_assert_int_eq(store_info(s, &si), 0);
+	before = si.si_entries;
+	check_backup_dir(dir, sizeof(dir), 1);
+	ck_assert_int_eq(store_backup(s, dir, NULL), 0);
+	store_close(s);
+	check_reap(&cc);
+	/* A committed prefix: dense, intact, at least what was there. */
+	n = check_backup_open(dir, CHECK_CHILD_LEN, &ci);
+	ck_assert_uint_ge(n, before);
+	ck_assert_uint_le(n, 10 + CHECK_CHILD_TOTAL);
+	ck_assert_uint_eq(n % 10, 0);
+}
+END_TEST
+
 /* Builds the suite: one TCase per function family, all with the fixture. */
 static Suite *
 check_store_suite(void)
@@ -1756,6 +1955,16 @@ check_store_suite(void)
 	tcase_add_test(tc, test_fault_kinds);
 	tcase_add_test(tc, test_fault_env);
 	tcase_add_test(tc, test_fault_env_bad);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("backup");
+	tcase_add_checked_fixture(tc, check_setup, check_teardown);
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, test_backup_copy);
+	tcase_add_test(tc, test_backup_reader);
+	tcase_add_test(tc, test_backup_empty_store);
+	tcase_add_test(tc, test_backup_bad_dir);
+	tcase_add_test(tc, test_backup_hot);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("strerror");
