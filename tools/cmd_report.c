@@ -86,7 +86,7 @@ struct cmd_report_cell {
 	uint64_t	 rc_n;		/* records */
 	uint64_t	 rc_fav;	/* of them favourable */
 	uint64_t	 rc_first;	/* log index of the first */
-	void		*rc_aux;	/* versions: struct cmd_report_version */
+	void		*rc_aux;	/* versions: cmd_report_version */
 };
 
 /* Counted values, with an open-addressing hash of their keys. */
@@ -414,12 +414,19 @@ cmd_report_map_sorted(struct cmd_report_map *m,
 	return a;
 }
 
+/* The cell an element of a cell pointer array points to. */
+static const struct cmd_report_cell *
+cmd_report_cell_at(const void *p)
+{
+	return *(const struct cmd_report_cell *const *)p;
+}
+
 /* Order of cells: most records first, then by key. */
 static int
 cmd_report_by_count(const void *pa, const void *pb)
 {
-	const struct cmd_report_cell *a = *(const struct cmd_report_cell *const *)pa;
-	const struct cmd_report_cell *b = *(const struct cmd_report_cell *const *)pb;
+	const struct cmd_report_cell *a = cmd_report_cell_at(pa);
+	const struct cmd_report_cell *b = cmd_report_cell_at(pb);
 
 	if (a->rc_n != b->rc_n)
 		return a->rc_n > b->rc_n ? -1 : 1;
@@ -430,8 +437,8 @@ cmd_report_by_count(const void *pa, const void *pb)
 static int
 cmd_report_by_first(const void *pa, const void *pb)
 {
-	const struct cmd_report_cell *a = *(const struct cmd_report_cell *const *)pa;
-	const struct cmd_report_cell *b = *(const struct cmd_report_cell *const *)pb;
+	const struct cmd_report_cell *a = cmd_report_cell_at(pa);
+	const struct cmd_report_cell *b = cmd_report_cell_at(pb);
 
 	if (a->rc_first != b->rc_first)
 		return a->rc_first < b->rc_first ? -1 : 1;
@@ -445,8 +452,8 @@ cmd_report_by_first(const void *pa, const void *pb)
 static int
 cmd_report_by_group(const void *pa, const void *pb)
 {
-	const struct cmd_report_cell *a = *(const struct cmd_report_cell *const *)pa;
-	const struct cmd_report_cell *b = *(const struct cmd_report_cell *const *)pb;
+	const struct cmd_report_cell *a = cmd_report_cell_at(pa);
+	const struct cmd_report_cell *b = cmd_report_cell_at(pb);
 	static const char order[] = { CMD_REPORT_K_VALUE, CMD_REPORT_K_BIN,
 	    CMD_REPORT_K_PSEUDO };
 	const char *ka, *kb;
@@ -965,7 +972,8 @@ cmd_report_add(struct cmd_report_state *s, uint64_t index,
 	s->rs_reviewed += reviewed;
 	if ((lb = cmd_report_label(r, s->rs_ovkey)) != NULL) {
 		s->rs_ov_carrying++;
-		if (lb->value != NULL && strcmp(lb->value, s->rs_ovvalue) == 0) {
+		if (lb->value != NULL &&
+		    strcmp(lb->value, s->rs_ovvalue) == 0) {
 			if (reviewed)
 				s->rs_ov_reviewed++;
 			else
@@ -1863,8 +1871,10 @@ cmd_report_json(struct store_view *v, struct cmd_report_state *s,
 	    op->ro_now_ns : output_now_ns()) == -1 ||
 	    cmd_report_set(o, "selection", cmd_report_json_selection(op, sel,
 	    empty)) == -1 ||
-	    cmd_report_set(o, "checkpoint", cmd_report_json_ckpt(v, ck)) == -1 ||
-	    cmd_report_set(o, "records", cmd_report_jint(s->rs_records)) == -1 ||
+	    cmd_report_set(o, "checkpoint", cmd_report_json_ckpt(v, ck)) ==
+	    -1 ||
+	    cmd_report_set(o, "records", cmd_report_jint(s->rs_records)) ==
+	    -1 ||
 	    cmd_report_set(o, "covered", r = json_object()) == -1 ||
 	    cmd_report_set(r, "first_index", s->rs_records > 0 ?
 	    cmd_report_jint(s->rs_first) : json_null()) == -1 ||
@@ -2032,8 +2042,8 @@ cmd_report_edges(struct cmd_report_opts *o, const char *arg)
 	o->ro_nedges = 0;
 	for (;;) {
 		if (o->ro_nedges == REPORT_EDGES_MAX)
-			cli_usage(CMD_REPORT_USAGE, "--group-bins: more than %d "
-			    "edges", REPORT_EDGES_MAX);
+			cli_usage(CMD_REPORT_USAGE, "--group-bins: more "
+			    "than %d edges", REPORT_EDGES_MAX);
 		errno = 0;
 		x = strtod(p, &end);
 		if (end == p || (*end != ',' && *end != '\0') || *p == ' ' ||

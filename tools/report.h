@@ -31,7 +31,7 @@
 #define REPORT_MIN_GROUP_DEFAULT 30
 
 enum report_error {
-	REPORT_ENOCKPT = -31900,	/* no signed checkpoint (at that size) */
+	REPORT_ENOCKPT = -31900,	/* no signed checkpoint (that size) */
 	REPORT_EGROUP,		/* a group value the options cannot group */
 	REPORT_ETREE,		/* the checkpoint's root is not the store's */
 	REPORT_EMAX

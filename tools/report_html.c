@@ -88,6 +88,8 @@ static const char report_html_style[] =
 "svg text{font-family:\"DejaVu Sans\",\"Noto Sans\",Arial,sans-serif;"
 "font-size:12px;fill:#333}\n"
 "svg .title{font-size:13px;font-weight:bold;fill:#1a1a1a}\n"
+"svg .halo{paint-order:stroke;stroke:#ffffff;stroke-width:3px;"
+"stroke-linejoin:round}\n"
 "dt{font-weight:600;margin-top:6px}\n"
 "dd{margin:0 0 0 18px}\n"
 "footer{margin-top:32px;font-size:12px;color:#555}\n"
@@ -436,7 +438,8 @@ static void
 report_html_vbars(FILE *fp, const char *title, const char *xtitle,
     const char *ytitle, size_t n, const double *v, const char *const *labels)
 {
-	double h = 300, x0 = REPORT_HTML_ML, x1 = REPORT_HTML_W - REPORT_HTML_MR;
+	double h = 300, x0 = REPORT_HTML_ML;
+	double x1 = REPORT_HTML_W - REPORT_HTML_MR;
 	double y0 = 34, y1 = 240, max = 0, top, step, bw, slot, x, y, lw = 0;
 	size_t i, every;
 
@@ -459,9 +462,9 @@ report_html_vbars(FILE *fp, const char *title, const char *xtitle,
 		x = x0 + slot * (double)i + (slot - bw) / 2;
 		y = y1 - (y1 - y0) * v[i] / top;
 		if (v[i] > 0)
-			fprintf(fp, "<rect x=\"%.2f\" y=\"%.2f\" width=\"%.2f\" "
-			    "height=\"%.2f\" fill=\"%s\"><title>", x, y, bw,
-			    y1 - y, REPORT_HTML_BAR);
+			fprintf(fp, "<rect x=\"%.2f\" y=\"%.2f\" "
+			    "width=\"%.2f\" height=\"%.2f\" fill=\"%s\">"
+			    "<title>", x, y, bw, y1 - y, REPORT_HTML_BAR);
 		if (v[i] > 0) {
 			report_html_text(fp, labels[i]);
 			fprintf(fp, ": %.0f</title></rect>\n", v[i]);
@@ -481,9 +484,9 @@ report_html_vbars(FILE *fp, const char *title, const char *xtitle,
 	report_html_text(fp, xtitle);
 	fputs("</text>\n", fp);
 	if (n == 0 || max == 0) {
-		fprintf(fp, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" "
-		    "class=\"title\">no records</text>\n", (x0 + x1) / 2,
-		    (y0 + y1) / 2);
+		fprintf(fp, "<text x=\"%.1f\" y=\"%.1f\" "
+		    "text-anchor=\"middle\" class=\"title\">no records"
+		    "</text>\n", (x0 + x1) / 2, (y0 + y1) / 2);
 	}
 	fputs("</svg>\n", fp);
 }
@@ -498,11 +501,16 @@ report_html_hbars(FILE *fp, const char *title, const char *xtitle,
     const struct report_html_hbar *b, size_t n, double max, int pct,
     double ref, const char *reflabel)
 {
-	double x0 = REPORT_HTML_LABEL + 12, x1 = REPORT_HTML_W - 90;
+	double x0 = REPORT_HTML_LABEL + 12, x1, tw = 0;
 	double y0 = 40, y1, h, top, step, v, x, y;
 	char buf[32];
 	size_t i;
 
+	/* Room on the right for the longest value text. */
+	for (i = 0; i < n; i++)
+		if (report_html_textw(b[i].hb_text, 40) > tw)
+			tw = report_html_textw(b[i].hb_text, 40);
+	x1 = REPORT_HTML_W - REPORT_HTML_MR - tw - 8;
 	y1 = y0 + REPORT_HTML_ROW * (double)(n > 0 ? n : 1);
 	h = y1 + 48;
 	step = pct ? (max > 0.5 ? 0.2 : report_html_step(max, 5, 0)) :
@@ -517,20 +525,6 @@ report_html_hbars(FILE *fp, const char *title, const char *xtitle,
 		    "text-anchor=\"middle\">%s</text>\n", x, y0 - 4, x, y1,
 		    v == 0 ? "#333333" : "#e2e2e2", x, y1 + 16, buf);
 	}
-	for (i = 0; i < n; i++) {
-		y = y0 + REPORT_HTML_ROW * (double)i;
-		fprintf(fp, "<text x=\"%d\" y=\"%.1f\" text-anchor=\"end\">",
-		    REPORT_HTML_LABEL, y + 16);
-		report_html_cut(fp, b[i].hb_label, REPORT_HTML_CUT);
-		fputs("</text>\n", fp);
-		x = (x1 - x0) * (b[i].hb_value > 0 ? b[i].hb_value : 0) / top;
-		fprintf(fp, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.2f\" "
-		    "height=\"%d\" fill=\"%s\"/>\n<text x=\"%.1f\" y=\"%.1f\">",
-		    x0, y + 4, x, REPORT_HTML_ROW - 8, b[i].hb_color,
-		    x0 + x + 5, y + 16);
-		report_html_text(fp, b[i].hb_text);
-		fputs("</text>\n", fp);
-	}
 	if (ref >= 0 && ref <= top) {
 		x = x0 + (x1 - x0) * ref / top;
 		fprintf(fp, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" "
@@ -539,6 +533,21 @@ report_html_hbars(FILE *fp, const char *title, const char *xtitle,
 		    "text-anchor=\"middle\" fill=\"%s\">", x, y0 - 8, x, y1,
 		    REPORT_HTML_FLAG, x, y0 - 12, REPORT_HTML_FLAG);
 		report_html_text(fp, reflabel);
+		fputs("</text>\n", fp);
+	}
+	for (i = 0; i < n; i++) {
+		y = y0 + REPORT_HTML_ROW * (double)i;
+		fprintf(fp, "<text x=\"%d\" y=\"%.1f\" text-anchor=\"end\">",
+		    REPORT_HTML_LABEL, y + 16);
+		report_html_cut(fp, b[i].hb_label, REPORT_HTML_CUT);
+		fputs("</text>\n", fp);
+		x = (x1 - x0) * (b[i].hb_value > 0 ? b[i].hb_value : 0) / top;
+		fprintf(fp, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.2f\" "
+		    "height=\"%d\" fill=\"%s\"/>\n<text x=\"%.1f\" y=\"%.1f\" "
+		    "class=\"halo\">",
+		    x0, y + 4, x, REPORT_HTML_ROW - 8, b[i].hb_color,
+		    x0 + x + 5, y + 16);
+		report_html_text(fp, b[i].hb_text);
 		fputs("</text>\n", fp);
 	}
 	fprintf(fp, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">",
@@ -642,9 +651,10 @@ report_html_stacked(FILE *fp, const json_t *r)
 			w = (x1 - x0) * share[k];
 			if (w <= 0)
 				continue;
-			fprintf(fp, "<rect x=\"%.2f\" y=\"%.1f\" width=\"%.2f\" "
-			    "height=\"%d\" fill=\"%s\"><title>", x, y + 3, w,
-			    REPORT_HTML_ROW - 6, colors[k]);
+			fprintf(fp, "<rect x=\"%.2f\" y=\"%.1f\" "
+			    "width=\"%.2f\" height=\"%d\" fill=\"%s\">"
+			    "<title>", x, y + 3, w, REPORT_HTML_ROW - 6,
+			    colors[k]);
 			report_html_text(fp, names[k]);
 			fprintf(fp, ": %.1f%%</title></rect>\n",
 			    100 * share[k]);
