@@ -24,6 +24,7 @@ static const struct main_cmd main_cmds[] = {
 	{ "subject", cmd_subject, CMD_SUBJECT_USAGE },
 	{ "stats", cmd_stats, CMD_STATS_USAGE },
 	{ "reindex", cmd_reindex, CMD_REINDEX_USAGE },
+	{ "backup", cmd_backup, CMD_BACKUP_USAGE },
 	{ "report", cmd_report, CMD_REPORT_USAGE },
 	{ "keygen", cmd_key_gen, CMD_KEYGEN_USAGE },
 	{ "key", cmd_key, CMD_KEY_USAGE },

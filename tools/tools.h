@@ -51,6 +51,7 @@
 #define CMD_VERIFY_USAGE "verify --store DIR [--key VERIFIERKEY] [--quiet]"
 #define CMD_RECEIPT_USAGE "receipt --store DIR --index I [--size N]"
 #define CMD_VERIFY_RECEIPT_USAGE "verify-receipt FILE --key VERIFIERKEY"
+#define CMD_BACKUP_USAGE "backup --store DIR --out DIR2"
 
 /* cli.c: messages, usage errors and option values of the subcommands. */
 void	 cli_warnx(const char *, const char *, ...)
@@ -356,6 +357,9 @@ int	 cmd_verify(int, char **);
 /* cmd_receipt.c */
 int	 cmd_receipt(int, char **);
 int	 cmd_receipt_verify(int, char **);
+
+/* cmd_backup.c */
+int	 cmd_backup(int, char **);
 
 /* vlog.c: what the verifiable-log commands share. */
 int	 vlog_checkpoint_at(struct store_view *, const char *, uint64_t, int,
