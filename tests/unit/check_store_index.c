@@ -1132,6 +1132,8 @@ START_TEST(test_add_mapfull)
 	ck_assert_int_eq(setenv("ALGAUDIT_STORE_MAPSIZE", "65536", 1), 0);
 	ents = check_gen_all(check_seed_v, n);
 	s = check_create("s");
+	/* Small big blocks: retried transactions merge some. */
+	check_reindex(s, INDEX_BITS_MIN, NULL, 0, 0, NULL);
 	retries = check_write(s, ents, 0, n, 100, 1);
 	ck_assert_uint_gt(retries, 0);
 	check_digest(s, d1, c1);
@@ -1143,6 +1145,167 @@ START_TEST(test_add_mapfull)
 	    "digest with retried transactions differs from reindex",
 	    (unsigned long long)check_seed_v);
 	check_counts_eq(c2, want, "reindexed");
+	store_close(s);
+	free(ents);
+}
+END_TEST
+
+/*
+ * A reindex of s (same layout and labels) must not change its digest;
+ * the counts must be want. what names the situation.
+ */
+static void
+check_same_as_reindex(struct store *s, const uint64_t *want,
+    const char *what)
+{
+	uint64_t c1[INDEX_NKINDS], c2[INDEX_NKINDS];
+	uint8_t d1[32], d2[32];
+
+	check_digest(s, d1, c1);
+	check_counts_eq(c1, want, what);
+	check_reindex(s, 0, NULL, 0, 0, NULL);
+	check_digest(s, d2, c2);
+	check_counts_eq(c2, want, what);
+	ck_assert_msg(memcmp(d1, d2, sizeof(d1)) == 0, "seed %llu: %s: the "
+	    "live digest differs from the reindexed one",
+	    (unsigned long long)check_seed_v, what);
+}
+
+/*
+ * Bits 8 (big blocks of 256): a transaction that crosses into a new
+ * big block merges the finished one; aborted, failed at the commit, or
+ * retried, it must leave no trace (postings, zones, merge count).
+ */
+START_TEST(test_add_abort_merge)
+{
+	struct check_ent *ents, *junk;
+	struct index_info ii;
+	struct store *s;
+	uint64_t n = 500, i, merged;
+	uint64_t c0[INDEX_NKINDS], c1[INDEX_NKINDS], want[INDEX_NKINDS];
+	uint8_t d0[32], d1[32];
+
+	ents = check_gen_all(check_seed_v, n + 40);
+	junk = check_gen_all(check_seed_v ^ 0x7777, 40);
+	check_extreme_times(junk, 40);
+	for (i = 0; i < 40; i++) {
+		snprintf(junk[i].ce_subject, CHECK_STR, "junk-%llu",
+		    (unsigned long long)i);
+		junk[i].ce_has_subject = 1;
+	}
+	s = check_create("s");
+	check_reindex(s, INDEX_BITS_MIN, check_declared, 2, 0, NULL);
+	check_write(s, ents, 0, n, 50, 1);
+	check_digest(s, d0, c0);
+	check_info(s, &ii);
+	merged = ii.ii_merged;
+	ck_assert_uint_eq(merged, (n - 1) >> INDEX_BITS_MIN);
+
+	/* Entries 500 to 539: into big block 2, so block 1 merges. */
+	ck_assert_int_eq(store_begin(s), 0);
+	for (i = 0; i < 40; i++)
+		ck_assert_int_eq(check_put(s, &junk[i], n + i, 1), 0);
+	store_abort(s);
+	check_digest(s, d1, c1);
+	ck_assert(memcmp(d0, d1, sizeof(d0)) == 0);
+	check_info(s, &ii);
+	ck_assert_uint_eq(ii.ii_merged, merged);
+
+	store_set_fault(s, 1, 0);
+	ck_assert_int_eq(store_begin(s), 0);
+	for (i = 0; i < 40; i++)
+		ck_assert_int_eq(check_put(s, &junk[i], n + i, 1), 0);
+	ck_assert_int_eq(store_commit(s), STORE_EFAULT);
+	check_digest(s, d1, c1);
+	ck_assert(memcmp(d0, d1, sizeof(d0)) == 0);
+	check_info(s, &ii);
+	ck_assert_uint_eq(ii.ii_merged, merged);
+
+	check_write(s, ents, n, 40, 40, 1);
+	check_info(s, &ii);
+	ck_assert_uint_eq(ii.ii_merged, (n + 40 - 1) >> INDEX_BITS_MIN);
+	check_expect_counts(ents, n + 40, check_declared, 2, want);
+	check_same_as_reindex(s, want, "after abort and failure at a merge");
+	store_close(s);
+	free(ents);
+	free(junk);
+}
+END_TEST
+
+/*
+ * The writer's state survives a reopen: entries written in several
+ * sessions (each crossing big blocks at bits 8, or none at bits 16)
+ * index as if written in one.
+ */
+START_TEST(test_add_reopen)
+{
+	static const unsigned bits[] = { INDEX_BITS_MIN, INDEX_BITS_DEFAULT };
+	struct check_ent *ents;
+	struct store *s;
+	uint64_t n = check_scale(1200), done, cnt, st;
+	uint64_t want[INDEX_NKINDS];
+	char name[32];
+	size_t b;
+
+	ents = check_gen_all(check_seed_v, n);
+	for (b = 0; b < 2; b++) {
+		snprintf(name, sizeof(name), "s%u", bits[b]);
+		s = check_create(name);
+		check_reindex(s, bits[b], check_declared, 2, 0, NULL);
+		st = check_seed_v + b;
+		for (done = 0; done < n; done += cnt) {
+			cnt = 1 + check_below(&st, 300);
+			if (cnt > n - done)
+				cnt = n - done;
+			check_write(s, ents, done, cnt, 1 + check_below(&st,
+			    120), 1);
+			store_close(s);
+			s = check_create(name);
+		}
+		check_expect_counts(ents, n, check_declared, 2, want);
+		check_same_as_reindex(s, want, name);
+		store_close(s);
+	}
+	free(ents);
+}
+END_TEST
+
+/*
+ * Live indexing goes on after a reindex that changed the layout: the
+ * writer follows the new one.
+ */
+START_TEST(test_add_after_reindex)
+{
+	static const char *const tier[] = { "tier" };
+	struct check_ent *ents;
+	struct index_info ii;
+	struct store *s;
+	uint64_t n = check_scale(1200), half;
+	uint64_t want[INDEX_NKINDS];
+
+	ents = check_gen_all(check_seed_v, n);
+	half = n / 2 + 7;
+	s = check_create("s");
+	check_write(s, ents, 0, half, 100, 1);
+	check_reindex(s, INDEX_BITS_MIN, tier, 1, 0, NULL);
+	check_write(s, ents, half, n - half, 90, 1);
+	check_info(s, &ii);
+	ck_assert_uint_eq(ii.ii_bits, INDEX_BITS_MIN);
+	ck_assert_uint_eq(ii.ii_merged, (n - 1) >> INDEX_BITS_MIN);
+	check_expect_counts(ents, n, tier, 1, want);
+	check_same_as_reindex(s, want, "bits 16 then 8");
+	store_close(s);
+
+	/* And back to the default (labels kept), live after a reopen. */
+	s = check_create("s");
+	check_reindex(s, INDEX_BITS_DEFAULT, NULL, 0, 0, NULL);
+	store_close(s);
+	free(ents);
+	ents = check_gen_all(check_seed_v, n + 300);
+	s = check_create("s");
+	check_write(s, ents, n, 300, 64, 1);
+	check_expect_counts(ents, n + 300, tier, 1, want);
+	check_same_as_reindex(s, want, "bits 8 then 16");
 	store_close(s);
 	free(ents);
 }
@@ -1562,6 +1725,9 @@ check_store_index_suite(void)
 	tcase_add_test(tc, test_add_chunking);
 	tcase_add_test(tc, test_add_misuse);
 	tcase_add_test(tc, test_add_abort);
+	tcase_add_test(tc, test_add_abort_merge);
+	tcase_add_test(tc, test_add_reopen);
+	tcase_add_test(tc, test_add_after_reindex);
 	tcase_add_test(tc, test_add_mapfull);
 	suite_add_tcase(s, tc);
 

@@ -1493,7 +1493,8 @@ START_TEST(test_query_edges)
 			f.qf_has_after = 1;
 			f.qf_after = pts[i];
 			check_both(&f);
-			for (j = i; j < npts; j += j < i + 2 ? 1 : 4) {
+			for (j = i; j < npts;
+			    j += j < i + 2 ? 1 : 4 * CHECK_SLOW) {
 				f.qf_from = pts[i];
 				f.qf_has_to = 1;
 				f.qf_to = pts[j];
@@ -1907,14 +1908,18 @@ START_TEST(test_query_empty_store)
 }
 END_TEST
 
-/* Writes the property model's entries into a new store name, live. */
+/*
+ * Generates the property model with extra entries more than a small
+ * store and writes all but the extra ones into a new store name, live,
+ * with bits 8 and the declared labels.
+ */
 static struct store *
-check_small_store(const char *name)
+check_small_store(const char *name, uint64_t extra)
 {
 	struct store *s;
 	int rc;
 
-	check_n = check_scale(1000);
+	check_n = check_scale(1000) + extra;
 	check_ents = check_gen_all(check_seed_v, check_n);
 	check_want = calloc(check_n + 1, sizeof(*check_want));
 	ck_assert_ptr_nonnull(check_want);
@@ -1922,7 +1927,7 @@ check_small_store(const char *name)
 	rc = store_reindex(s, INDEX_BITS_MIN, check_declared, 2, 0, NULL,
 	    NULL, NULL);
 	ck_assert_msg(rc == 0, "store_reindex: %s", store_strerror(rc));
-	check_write(s, check_ents, 0, check_n, 100, 1);
+	check_write(s, check_ents, 0, check_n - extra, 100, 1);
 	return s;
 }
 
@@ -1946,7 +1951,7 @@ START_TEST(test_query_enoindex_interrupted)
 	pid_t pid;
 	int status;
 
-	s = check_small_store("s");
+	s = check_small_store("s", 0);
 	store_close(s);
 	check_path(dir, sizeof(dir), "s");
 	pid = fork();
@@ -2028,7 +2033,7 @@ START_TEST(test_query_enoindex_running)
 	struct store *s;
 	int rc;
 
-	s = check_small_store("s");
+	s = check_small_store("s", 0);
 	memset(&cr, 0, sizeof(cr));
 	cr.cr_store = s;
 	cr.cr_rc = 12345;
@@ -2058,8 +2063,9 @@ struct check_viewer {
 	int		 cv_state;	/* 1 view open, 2 reindexed */
 	int		 cv_rc;		/* first failure */
 	char		 cv_msg[CHECK_DESC];
-	struct query_filter cv_f[4];
+	struct query_filter cv_f[5];
 	size_t		 cv_nf;
+	uint64_t	 cv_n;		/* entries in the view */
 };
 
 /*
@@ -2079,15 +2085,16 @@ check_viewer_run(struct check_viewer *cv, struct store_view *v,
 
 	if (cv->cv_rc != 0)
 		return;
-	want = calloc(check_n + 1, sizeof(*want));
+	want = calloc(cv->cv_n + 1, sizeof(*want));
 	if (want == NULL) {
 		cv->cv_rc = ENOMEM;
 		return;
 	}
 	nwant = 0;
-	for (k = 0; k < check_n; k++)
-		if (check_model_match(f, f->qf_reverse ? check_n - 1 - k : k))
-			want[nwant++] = f->qf_reverse ? check_n - 1 - k : k;
+	for (k = 0; k < cv->cv_n; k++)
+		if (check_model_match(f, f->qf_reverse ? cv->cv_n - 1 - k :
+		    k))
+			want[nwant++] = f->qf_reverse ? cv->cv_n - 1 - k : k;
 	if ((rc = query_open(v, f, &q, err, sizeof(err))) != 0) {
 		cv->cv_rc = rc;
 		snprintf(cv->cv_msg, sizeof(cv->cv_msg), "%s: %s: query_open: "
@@ -2157,7 +2164,7 @@ START_TEST(test_query_reindex_view)
 	pthread_t t;
 	int rc;
 
-	s = check_small_store("s");
+	s = check_small_store("s", 0);
 	memset(&cv, 0, sizeof(cv));
 	cv.cv_store = s;
 	ck_assert_int_eq(pthread_mutex_init(&cv.cv_mtx, NULL), 0);
@@ -2172,6 +2179,7 @@ START_TEST(test_query_reindex_view)
 	cv.cv_f[3].qf_algorithm = "alg-0";
 	cv.cv_f[3].qf_version = "0.1";
 	cv.cv_nf = 4;
+	cv.cv_n = check_n;
 	ck_assert_int_eq(pthread_create(&t, NULL, check_viewer_main, &cv), 0);
 	pthread_mutex_lock(&cv.cv_mtx);
 	while (cv.cv_state == 0)
@@ -2200,6 +2208,151 @@ START_TEST(test_query_reindex_view)
 	f = cv.cv_f[1];
 	f.qf_class = 1;
 	check_both(&f);
+	store_view_end(check_v);
+	check_v = NULL;
+	store_close(s);
+}
+END_TEST
+
+/*
+ * A view begun before the writer appends entries that cross big blocks
+ * (so level 0 is merged into level 1 and emptied) keeps answering from
+ * its snapshot; a new view sees every entry.
+ */
+START_TEST(test_query_view_across_merge)
+{
+	struct check_viewer cv;
+	struct store *s;
+	pthread_t t;
+	uint64_t n1;
+	size_t i;
+
+	s = check_small_store("s", 700);
+	n1 = check_n - 700;
+	memset(&cv, 0, sizeof(cv));
+	cv.cv_store = s;
+	cv.cv_n = n1;
+	ck_assert_int_eq(pthread_mutex_init(&cv.cv_mtx, NULL), 0);
+	ck_assert_int_eq(pthread_cond_init(&cv.cv_cond, NULL), 0);
+	cv.cv_f[0].qf_class = 2;
+	cv.cv_f[1].qf_nlabels = 1;
+	cv.cv_f[1].qf_labels[0].ql_key = "region";
+	cv.cv_f[1].qf_labels[0].ql_value = "eu";
+	cv.cv_f[2].qf_has_since = 1;
+	cv.cv_f[2].qf_since_ns = CHECK_T0 + 100 * CHECK_SEC;
+	cv.cv_f[2].qf_reverse = 1;
+	cv.cv_f[3].qf_algorithm = "alg-0";
+	cv.cv_f[3].qf_version = "0.1";
+	cv.cv_f[4].qf_producer = "prod-1";
+	cv.cv_f[4].qf_from = n1 - 300;
+	cv.cv_f[4].qf_reverse = 1;
+	cv.cv_nf = 5;
+	ck_assert_int_eq(pthread_create(&t, NULL, check_viewer_main, &cv), 0);
+	pthread_mutex_lock(&cv.cv_mtx);
+	while (cv.cv_state == 0)
+		pthread_cond_wait(&cv.cv_cond, &cv.cv_mtx);
+	pthread_mutex_unlock(&cv.cv_mtx);
+
+	check_write(s, check_ents, n1, 700, 60, 1);
+	pthread_mutex_lock(&cv.cv_mtx);
+	cv.cv_state = 2;
+	pthread_cond_broadcast(&cv.cv_cond);
+	pthread_mutex_unlock(&cv.cv_mtx);
+	ck_assert_int_eq(pthread_join(t, NULL), 0);
+	ck_assert_msg(cv.cv_rc == 0, "seed %llu: the old view: %s",
+	    (unsigned long long)check_seed_v, cv.cv_msg);
+	pthread_cond_destroy(&cv.cv_cond);
+	pthread_mutex_destroy(&cv.cv_mtx);
+
+	ck_assert_int_eq(store_view_begin(s, &check_v), 0);
+	ck_assert_uint_eq(store_view_size(check_v), check_n);
+	for (i = 0; i < cv.cv_nf; i++)
+		check_both(&cv.cv_f[i]);
+	store_view_end(check_v);
+	check_v = NULL;
+	store_close(s);
+}
+END_TEST
+
+/*
+ * An entry whose bytes do not decode, though its index postings are
+ * there (store_index_add() was given a good message): query_next()
+ * reaches it and says QUERY_EDECODE with its index; query_count()
+ * decodes only when a filter needs it.
+ */
+START_TEST(test_query_edecode)
+{
+	static const uint8_t garbage[] = { 0xff, 0xff, 0xff };
+	const Algaudit__V1__Entry *e;
+	struct query_filter f;
+	struct check_msg cm;
+	struct query *q;
+	struct store *s;
+	char err[QUERY_ERRLEN];
+	uint64_t i, idx, cnt;
+	int rc, rev;
+
+	check_n = 10;
+	check_ents = check_gen_all(check_seed_v, check_n);
+	for (i = 0; i < check_n; i++) {
+		snprintf(check_ents[i].ce_subject, CHECK_STR, "same");
+		check_ents[i].ce_has_subject = 1;
+		check_ents[i].ce_has_score = 1;
+		check_ents[i].ce_score = 0.5;
+	}
+	s = check_create("s");
+	ck_assert_int_eq(store_begin(s), 0);
+	for (i = 0; i < check_n; i++) {
+		if (i != 5) {
+			ck_assert_int_eq(check_put(s, &check_ents[i], i, 1), 0);
+			continue;
+		}
+		ck_assert_int_eq(store_append(s, garbage, sizeof(garbage),
+		    NULL), 0);
+		check_msg_fill(&cm, &check_ents[i], i);
+		ck_assert_int_eq(store_index_add(s, i, &cm.cm_e), 0);
+	}
+	ck_assert_int_eq(store_commit(s), 0);
+	ck_assert_int_eq(store_view_begin(s, &check_v), 0);
+
+	memset(&f, 0, sizeof(f));
+	f.qf_subject = "same";
+	for (rev = 0; rev < 2; rev++) {
+		f.qf_reverse = rev;
+		ck_assert_int_eq(query_open(check_v, &f, &q, err, sizeof(err)),
+		    0);
+		for (i = 0; i < 4; i++) {
+			ck_assert_int_eq(query_next(q, &idx, &e), 0);
+			ck_assert_uint_eq(idx, rev ? 9 - i : i);
+		}
+		if (!rev) {
+			ck_assert_int_eq(query_next(q, &idx, &e), 0);
+			ck_assert_uint_eq(idx, 4);
+		}
+		idx = 0;
+		rc = query_next(q, &idx, &e);
+		ck_assert_msg(rc == QUERY_EDECODE, "query_next at the bad "
+		    "entry: %s", query_strerror(rc));
+		ck_assert_uint_eq(idx, 5);
+		query_close(q);
+	}
+
+	/* The subject's postings answer the count: nothing to decode. */
+	f.qf_reverse = 0;
+	ck_assert_int_eq(query_open(check_v, &f, &q, err, sizeof(err)), 0);
+	cnt = 0;
+	rc = query_count(q, &cnt);
+	ck_assert_msg(rc == 0 && cnt == check_n, "query_count: %s, %llu",
+	    query_strerror(rc), (unsigned long long)cnt);
+	query_close(q);
+	/* A score must be read from the entry. */
+	f.qf_has_min_score = 1;
+	f.qf_min_score = 0.0;
+	ck_assert_int_eq(query_open(check_v, &f, &q, err, sizeof(err)), 0);
+	rc = query_count(q, &cnt);
+	ck_assert_msg(rc == QUERY_EDECODE, "query_count with a score: %s",
+	    query_strerror(rc));
+	query_close(q);
 	store_view_end(check_v);
 	check_v = NULL;
 	store_close(s);
@@ -2266,6 +2419,8 @@ check_store_query_suite(void)
 	tcase_add_test(tc, test_query_enoindex_interrupted);
 	tcase_add_test(tc, test_query_enoindex_running);
 	tcase_add_test(tc, test_query_reindex_view);
+	tcase_add_test(tc, test_query_view_across_merge);
+	tcase_add_test(tc, test_query_edecode);
 	suite_add_tcase(s, tc);
 	return s;
 }
