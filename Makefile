@@ -7,6 +7,7 @@
 # make bench      benchmarks; prints figures, asserts nothing
 # make asan       unit + integration tests under ASan+UBSan
 # make valgrind   unit tests under valgrind (CK_FORK=no)
+# make fuzz       libFuzzer harnesses (clang), FUZZ_SECONDS=60 each
 # make style      KNF check of the lines changed against HEAD
 # make install    DESTDIR= prefix=/usr/local
 #
@@ -84,7 +85,8 @@ ALL_LDLIBS = $(LIBS_TOOLS) $(LIBS_DAEMON) $(LIBS_CLIENT) $(LIBS_STORE) \
 
 .PHONY: all check check-unit check-integration check-asan asan ubsan \
 	check-tsan tsan asan-integration \
-	valgrind bench run demo clean install style deps fuzz
+	valgrind bench run demo clean install style deps fuzz check-fuzz \
+	fuzz-build fuzz-corpus
 .SUFFIXES:
 .SECONDARY:
 
@@ -172,6 +174,7 @@ check: deps
 	$(MAKE) check-unit
 	$(MAKE) check-asan
 	$(MAKE) check-tsan
+	$(MAKE) check-fuzz
 	$(MAKE) check-integration
 	$(MAKE) asan-integration
 
@@ -204,6 +207,42 @@ asan-integration:
 
 valgrind: $(UNIT_BIN)
 	@VALGRIND=1 scripts/run-unit $(UNIT_BIN)
+
+# Fuzzing: tests/fuzz/fuzz_NAME.c are libFuzzer harnesses. They and
+# everything they link are built with clang, ASan and UBSan into
+# $(BUILD)/fuzz; each then runs from its committed seeds
+# (tests/fuzz/corpus/NAME) with its dictionary (tests/fuzz/NAME.dict).
+# New inputs go to $(BUILD)/fuzz/corpus/NAME, crashes to
+# $(BUILD)/fuzz/crashes/NAME/ (tests/fuzz/run.sh). check-fuzz runs each
+# for a few seconds so that `make check` catches regressions.
+FUZZ_CC		?= clang
+FUZZ_SECONDS	?= 60
+FUZZ_CHECK_SECONDS ?= 5
+FUZZ_SRC	 = $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_NAMES	 = $(patsubst tests/fuzz/%.c,%,$(FUZZ_SRC))
+FUZZ_MAKE	 = $(MAKE) BUILD=$(BUILD)/fuzz CC=$(FUZZ_CC) OPT="-O1 -g" \
+		   SANITIZE=fuzzer-no-link,address,undefined
+
+fuzz-build:
+	+$(FUZZ_MAKE) $(addprefix $(BUILD)/fuzz/,$(FUZZ_NAMES))
+
+fuzz: fuzz-build
+	@tests/fuzz/run.sh $(BUILD) $(FUZZ_SECONDS) $(FUZZ_NAMES)
+
+check-fuzz: fuzz-build
+	@tests/fuzz/run.sh $(BUILD) $(FUZZ_CHECK_SECONDS) $(FUZZ_NAMES)
+
+# Rewrites the generated seeds (frames) in tests/fuzz/corpus/.
+fuzz-corpus:
+	+$(FUZZ_MAKE) $(BUILD)/fuzz/gen_corpus
+	$(BUILD)/fuzz/gen_corpus tests/fuzz/corpus
+
+# Inside the fuzz build ($(BUILD) is then .../fuzz).
+$(BUILD)/fuzz_%: $(BUILD)/obj/tests/fuzz/fuzz_%.o $(ALL_LIBS)
+	$(CC) $(LDFLAGS) -fsanitize=fuzzer -o $@ $^ $(ALL_LDLIBS)
+
+$(BUILD)/gen_corpus: $(BUILD)/obj/tests/fuzz/gen_corpus.o $(ALL_LIBS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(ALL_LDLIBS)
 
 bench: all $(BENCH_BIN) $(ITEST_BIN)
 	@BUILD=$(BUILD) scripts/run-bench

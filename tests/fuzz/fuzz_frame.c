@@ -1,0 +1,195 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * fuzz_frame.c: libFuzzer harness for the daemon's input path, without
+ * sockets or libevent.
+ *
+ * The input is the byte stream one connection sends to algauditd. It
+ * is cut into frames and handled as daemon/conn.c's conn_read_frame()
+ * does, in the same order and with the same limits: frame_decode()
+ * against the default --max-frame, the body unpacked as a ClientFrame
+ * with the bounded allocator (cap frame_unpack_cap(body length)) from a
+ * copy that is freed at once (conn.c drains its input right after the
+ * unpack, so nothing may point into it), then the Hello's checks
+ * (version, record_check_producer_id(), ack level) or, for a Batch,
+ * batch_check(), which runs record_validate() on every record and
+ * checks the order of their seqs. Whatever ends a connection in conn.c
+ * (a frame too large, a body that is not a ClientFrame, a bad Hello, a
+ * Batch before the Hello, a frame with no message) ends the input here;
+ * a refused Batch does not, as in conn.c. A frame cut short by the end
+ * of the input is the peer closing mid-frame.
+ *
+ * What it checks besides the sanitizers: the allocator never hands out
+ * more than its cap, and a refusal names the offending record within
+ * the batch and comes with a message.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "daemon.h"
+#include "frame.h"
+#include "record.h"
+
+int	 LLVMFuzzerTestOneInput(const uint8_t *, size_t);
+
+/* What one connection remembers between frames, as struct conn does. */
+struct fuzz_frame_conn {
+	int		 ff_welcomed;	/* a valid Hello was taken */
+	uint64_t	 ff_durable;	/* the Welcome's mark: a new producer */
+	uint64_t	 ff_last_seq;	/* highest seq received */
+};
+
+/* Stops the run on a broken invariant: libFuzzer saves the input. */
+static void
+fuzz_frame_fail(const char *what)
+{
+	fprintf(stderr, "fuzz_frame: %s\n", what);
+	abort();
+}
+
+/* With FUZZ_VERBOSE set, says what happened to a frame. */
+static void
+fuzz_frame_say(const char *what, const char *detail)
+{
+	if (getenv("FUZZ_VERBOSE") != NULL)
+		fprintf(stderr, "fuzz_frame: %s%s%s\n", what,
+		    detail[0] != '\0' ? ": " : "", detail);
+}
+
+/* conn_hello()'s checks of a Hello that do not need a daemon. */
+static int
+fuzz_frame_hello(struct fuzz_frame_conn *fc, const Algaudit__V1__Hello *h)
+{
+	char msg[RECORD_ERRLEN];
+
+	if (fc->ff_welcomed) {
+		fuzz_frame_say("second Hello", "");
+		return -1;
+	}
+	if (!h->has_protocol_version ||
+	    h->protocol_version != FRAME_PROTOCOL_VERSION) {
+		fuzz_frame_say("Hello: wrong protocol version", "");
+		return -1;
+	}
+	msg[0] = '\0';
+	if (record_check_producer_id(h->producer_id, msg, sizeof(msg)) ==
+	    -1) {
+		if (msg[0] == '\0')
+			fuzz_frame_fail("producer id refused without a "
+			    "message");
+		fuzz_frame_say("Hello", msg);
+		return -1;
+	}
+	if (h->has_ack_level && h->ack_level !=
+	    ALGAUDIT__V1__ACK_LEVEL__ACK_LEVEL_DURABLE && h->ack_level !=
+	    ALGAUDIT__V1__ACK_LEVEL__ACK_LEVEL_CHECKPOINTED) {
+		fuzz_frame_say("Hello: unknown ack level", "");
+		return -1;
+	}
+	fuzz_frame_say("Hello: Welcome", h->producer_id);
+	fc->ff_welcomed = 1;
+	return 0;
+}
+
+/* conn_batch(): a Batch before the Hello ends the connection. */
+static int
+fuzz_frame_batch(struct fuzz_frame_conn *fc, const Algaudit__V1__Batch *b)
+{
+	char msg[512];
+	size_t bad;
+	uint64_t last;
+
+	if (!fc->ff_welcomed) {
+		fuzz_frame_say("Batch before Hello", "");
+		return -1;
+	}
+	msg[0] = '\0';
+	if (batch_check(b->records, b->n_records, fc->ff_durable,
+	    fc->ff_last_seq, &bad, msg, sizeof(msg)) == -1) {
+		if (bad > b->n_records)
+			fuzz_frame_fail("batch_check: offending index past "
+			    "the batch");
+		if (msg[0] == '\0' || memchr(msg, '\0', sizeof(msg)) == NULL)
+			fuzz_frame_fail("batch_check: refusal without a "
+			    "message");
+		fuzz_frame_say("Batch: INVALID_RECORD", msg);
+		return 0;	/* the connection stays */
+	}
+	if (b->n_records == 0)
+		fuzz_frame_fail("batch_check accepted an empty batch");
+	last = b->records[b->n_records - 1]->producer_seq;
+	if (last > fc->ff_last_seq)
+		fc->ff_last_seq = last;
+	fuzz_frame_say("Batch: queued to the writer", "");
+	return 0;
+}
+
+/*
+ * Handles one frame at buf (len bytes left in the input). Returns the
+ * bytes it took, or 0 when the connection ends here.
+ */
+static size_t
+fuzz_frame_one(struct fuzz_frame_conn *fc, const uint8_t *buf, size_t len)
+{
+	Algaudit__V1__ClientFrame *msg;
+	struct frame_alloc fa;
+	uint8_t *body;
+	size_t need, blen;
+	int rc;
+
+	switch (frame_decode(buf, len, FRAME_MAX_DEFAULT, &need)) {
+	case FRAME_TOO_LARGE:
+		fuzz_frame_say("FRAME_TOO_LARGE", "");
+		return 0;
+	case FRAME_NEED_MORE:
+		fuzz_frame_say("end of input mid-frame", "");
+		return 0;
+	default:
+		break;
+	}
+	blen = need - FRAME_HEADER_LEN;
+	/* An exact copy, so that the sanitizer sees any read past it. */
+	if ((body = malloc(blen > 0 ? blen : 1)) == NULL)
+		fuzz_frame_fail("out of memory");
+	memcpy(body, buf + FRAME_HEADER_LEN, blen);
+	frame_alloc_init(&fa, frame_unpack_cap(blen));
+	msg = frame_unpack_client(&fa, body, blen);
+	free(body);
+	if (msg == NULL) {
+		if (fa.fa_chunks != NULL || fa.fa_used != 0)
+			fuzz_frame_fail("failed unpack left its arena");
+		fuzz_frame_say("PROTOCOL: not a ClientFrame", "");
+		return 0;
+	}
+	if (fa.fa_used > fa.fa_cap)
+		fuzz_frame_fail("unpack took more than its cap");
+	switch (msg->msg_case) {
+	case ALGAUDIT__V1__CLIENT_FRAME__MSG_HELLO:
+		rc = fuzz_frame_hello(fc, msg->hello);
+		break;
+	case ALGAUDIT__V1__CLIENT_FRAME__MSG_BATCH:
+		rc = fuzz_frame_batch(fc, msg->batch);
+		break;
+	default:
+		fuzz_frame_say("PROTOCOL: no message set", "");
+		rc = -1;
+		break;
+	}
+	frame_free_client(&fa, msg);
+	return rc == 0 ? need : 0;
+}
+
+/* libFuzzer entry point: one connection's bytes. */
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct fuzz_frame_conn fc;
+	size_t off = 0, n;
+
+	memset(&fc, 0, sizeof(fc));
+	while (off < size &&
+	    (n = fuzz_frame_one(&fc, data + off, size - off)) > 0)
+		off += n;
+	return 0;
+}
