@@ -47,6 +47,28 @@ static const char *const report_html_palette[REPORT_HTML_SERIES] = {
 	"#f0e442", "#000000"
 };
 
+/* Dash patterns of line series, so that lines on top of each other show. */
+static const char *const report_html_dashes[REPORT_HTML_SERIES] = {
+	"none", "7 4", "2 3", "10 3 2 3", "4 4", "1 5", "12 6", "6 2 2 2"
+};
+
+/* A bucket size of the volume series, and its round label steps. */
+struct report_html_level {
+	const char	*hl_name;	/* as cmd_report.c names it */
+	int64_t		 hl_ns;		/* width; 0: a month */
+	int		 hl_nice[8];	/* label every so many buckets */
+};
+
+static const struct report_html_level report_html_levels[] = {
+	{ "second", 1000000000LL, { 1, 2, 5, 10, 15, 30, 60, 120 } },
+	{ "10s", 10000000000LL, { 1, 3, 6, 12, 30, 60, 180, 360 } },
+	{ "minute", 60000000000LL, { 1, 5, 10, 15, 30, 60, 120, 180 } },
+	{ "hour", 3600000000000LL, { 1, 2, 3, 6, 12, 24, 48, 72 } },
+	{ "day", 86400000000000LL, { 1, 2, 7, 14, 28, 56, 91, 182 } },
+	{ "month", 0, { 1, 2, 3, 6, 12, 24, 60, 120 } },
+	{ NULL, 0, { 1, 2, 5, 10, 20, 50, 100, 200 } }
+};
+
 /* One horizontal bar. */
 struct report_html_hbar {
 	const char	*hb_label;
@@ -403,13 +425,33 @@ report_html_yaxis(FILE *fp, double x0, double x1, double y0, double y1,
 	fputs("</text>\n", fp);
 }
 
+/* The rows report_html_legend() takes for n names from x. */
+static size_t
+report_html_legend_rows(double x, size_t n, const char *const *names)
+{
+	double x0 = x, w;
+	size_t i, rows = 1;
+
+	for (i = 0; i < n; i++) {
+		w = 16 + report_html_textw(names[i], 24) + 18;
+		if (x + w > REPORT_HTML_W - REPORT_HTML_MR && x > x0) {
+			x = x0;
+			rows++;
+		}
+		x += w;
+	}
+	return rows;
+}
+
 /*
  * Draws a legend of n coloured keys from (x, y), wrapping at the chart
- * width; returns the y below it.
+ * width: squares, or line samples with their dash patterns when dashes
+ * is not NULL. Returns the y below it.
  */
 static double
 report_html_legend(FILE *fp, double x, double y, size_t n,
-    const char *const *names, const char *const *colors)
+    const char *const *names, const char *const *colors,
+    const char *const *dashes)
 {
 	double x0 = x, w;
 	size_t i;
@@ -420,9 +462,16 @@ report_html_legend(FILE *fp, double x, double y, size_t n,
 			x = x0;
 			y += 18;
 		}
-		fprintf(fp, "<rect x=\"%.1f\" y=\"%.1f\" width=\"11\" "
-		    "height=\"11\" fill=\"%s\"/>\n<text x=\"%.1f\" y=\"%.1f\">",
-		    x, y - 10, colors[i], x + 16, y);
+		if (dashes != NULL)
+			fprintf(fp, "<line x1=\"%.1f\" y1=\"%.1f\" "
+			    "x2=\"%.1f\" y2=\"%.1f\" stroke=\"%s\" "
+			    "stroke-width=\"2\" stroke-dasharray=\"%s\"/>\n",
+			    x - 6, y - 4, x + 12, y - 4, colors[i], dashes[i]);
+		else
+			fprintf(fp, "<rect x=\"%.1f\" y=\"%.1f\" "
+			    "width=\"11\" height=\"11\" fill=\"%s\"/>\n",
+			    x, y - 10, colors[i]);
+		fprintf(fp, "<text x=\"%.1f\" y=\"%.1f\">", x + 16, y);
 		report_html_cut(fp, names[i], 24);
 		fputs("</text>\n", fp);
 		x += w;
@@ -431,12 +480,16 @@ report_html_legend(FILE *fp, double x, double y, size_t n,
 }
 
 /*
- * A vertical bar chart of n values with a label per bar (shown as far
- * apart as they need): the volume series.
+ * A vertical bar chart of n values with a label per bar: the volume
+ * series. Labels are shown on the bars whose key (the bucket's number
+ * since the epoch) is a multiple of the smallest of the nice steps
+ * (ascending, nnice of them) that keeps them from overlapping, so they
+ * fall on round times.
  */
 static void
 report_html_vbars(FILE *fp, const char *title, const char *xtitle,
-    const char *ytitle, size_t n, const double *v, const char *const *labels)
+    const char *ytitle, size_t n, const double *v, const char *const *labels,
+    const int64_t *keys, const int *nice, size_t nnice)
 {
 	double h = 300, x0 = REPORT_HTML_ML;
 	double x1 = REPORT_HTML_W - REPORT_HTML_MR;
@@ -458,6 +511,11 @@ report_html_vbars(FILE *fp, const char *title, const char *xtitle,
 	every = (size_t)ceil((lw + 14) / slot);
 	if (every < 1)
 		every = 1;
+	for (i = 0; i < nnice; i++)
+		if ((size_t)nice[i] >= every) {
+			every = (size_t)nice[i];
+			break;
+		}
 	for (i = 0; i < n; i++) {
 		x = x0 + slot * (double)i + (slot - bw) / 2;
 		y = y1 - (y1 - y0) * v[i] / top;
@@ -469,7 +527,7 @@ report_html_vbars(FILE *fp, const char *title, const char *xtitle,
 			report_html_text(fp, labels[i]);
 			fprintf(fp, ": %.0f</title></rect>\n", v[i]);
 		}
-		if (i % every != 0)
+		if ((uint64_t)keys[i] % every != 0)
 			continue;
 		x = x0 + slot * ((double)i + 0.5);
 		fprintf(fp, "<line x1=\"%.2f\" y1=\"%.1f\" x2=\"%.2f\" "
@@ -624,11 +682,13 @@ report_html_stacked(FILE *fp, const json_t *r)
 		colors[k] = k + 1 == cols && json_array_size(ds) > cols ?
 		    REPORT_HTML_GREY : report_html_palette[k];
 	}
-	/* Height: title, legend (at most two rows), bars, axis. */
-	h = 40 + 36 + REPORT_HTML_ROW * (double)nv + 40;
+	/* Height: title, legend, bars, axis with its title. */
+	h = 42 + 18 * (double)report_html_legend_rows(REPORT_HTML_ML, cols,
+	    names) + REPORT_HTML_ROW * (double)nv + 44;
 	report_html_svg_open(fp, h, "Decisions per version (share of the "
 	    "version's records)");
-	y0 = report_html_legend(fp, REPORT_HTML_ML, 40, cols, names, colors);
+	y0 = report_html_legend(fp, REPORT_HTML_ML, 40, cols, names, colors,
+	    NULL);
 	y0 += 8;
 	for (i = 0; i < nv; i++) {
 		v = json_array_get(vs, i);
@@ -718,7 +778,8 @@ report_html_scores_chart(FILE *fp, const json_t *r)
 	}
 	report_html_svg_open(fp, h, "Score distribution per version (share "
 	    "of the version's scored records per bin)");
-	y0 = report_html_legend(fp, x0, 40, ns, names, colors) + 10;
+	y0 = report_html_legend(fp, x0 + 6, 40, ns, names, colors,
+	    report_html_dashes) + 10;
 	y1 = h - 62;
 	step = report_html_step(max, 5, 0);
 	if (step < 0.01)
@@ -748,7 +809,8 @@ report_html_scores_chart(FILE *fp, const json_t *r)
 		n = report_html_num(report_html_get(series[i], "score"),
 		    "scored", 1);
 		fprintf(fp, "<polyline fill=\"none\" stroke=\"%s\" "
-		    "stroke-width=\"2\" points=\"", colors[i]);
+		    "stroke-width=\"2\" stroke-dasharray=\"%s\" points=\"",
+		    colors[i], report_html_dashes[i]);
 		for (j = 0; j < json_array_size(hist); j++) {
 			x = x0 + slot * ((double)j + 0.5);
 			y = y1 - (y1 - y0) * json_number_value(
@@ -949,34 +1011,52 @@ report_html_volume(FILE *fp, const json_t *r)
 {
 	const json_t *vo = report_html_get(r, "volume");
 	const json_t *bs = report_html_get(vo, "buckets"), *b;
-	const char *bucket = report_html_str(vo, "bucket");
+	const char *bucket = report_html_str(vo, "bucket"), *t;
 	char (*lab)[32] = NULL, xt[96];
 	const char **labels = NULL;
+	const struct report_html_level *l;
+	int64_t *keys = NULL;
 	double *v = NULL;
 	size_t i, n = json_array_size(bs);
 
 	if (bucket == NULL)
 		bucket = "day";
+	for (l = report_html_levels; l->hl_name != NULL; l++)
+		if (strcmp(l->hl_name, bucket) == 0)
+			break;
 	if ((v = calloc(n + 1, sizeof(*v))) == NULL ||
+	    (keys = calloc(n + 1, sizeof(*keys))) == NULL ||
 	    (lab = calloc(n + 1, sizeof(*lab))) == NULL ||
 	    (labels = calloc(n + 1, sizeof(*labels))) == NULL) {
 		free(v);
+		free(keys);
 		free(lab);
 		return ENOMEM;
 	}
 	for (i = 0; i < n; i++) {
 		b = json_array_get(bs, i);
 		v[i] = report_html_num(b, "records", 0);
-		report_html_bucket_label(lab[i], sizeof(lab[i]),
-		    report_html_str(b, "start"), bucket);
+		t = report_html_str(b, "start");
+		report_html_bucket_label(lab[i], sizeof(lab[i]), t, bucket);
 		labels[i] = lab[i];
+		/* Buckets since the epoch; months from the date; days
+		 * counted from the first, as no round day is the norm. */
+		if (l->hl_ns > 0 && l->hl_ns < 86400 * 1000000000LL)
+			keys[i] = (int64_t)report_html_int(b, "start_ns") /
+			    l->hl_ns;
+		else if (l->hl_ns == 0 && t != NULL && strlen(t) >= 7)
+			keys[i] = strtol(t, NULL, 10) * 12 +
+			    strtol(t + 5, NULL, 10) - 1;
+		else
+			keys[i] = (int64_t)i;
 	}
 	report_html_section(fp, "volume", "Volume over time");
 	snprintf(xt, sizeof(xt), "event time (UTC), one bar per %s",
 	    strcmp(bucket, "10s") == 0 ? "10 seconds" : bucket);
 	fputs("<figure>\n", fp);
 	report_html_vbars(fp, "Decision records per time bucket", xt,
-	    "records", n, v, labels);
+	    "records", n, v, labels, keys, l->hl_nice,
+	    sizeof(l->hl_nice) / sizeof(l->hl_nice[0]));
 	fputs("<figcaption>", fp);
 	if (n > 0) {
 		fputs("From ", fp);
@@ -990,6 +1070,7 @@ report_html_volume(FILE *fp, const json_t *r)
 	fputs("Records without an event time are not shown (see Data "
 	    "quality).</figcaption>\n</figure>\n</section>\n", fp);
 	free(v);
+	free(keys);
 	free(lab);
 	free(labels);
 	return 0;
@@ -1217,7 +1298,7 @@ report_html_groups(FILE *fp, const json_t *r)
 {
 	const json_t *g = report_html_get(r, "groups");
 	const json_t *gs = report_html_get(g, "groups"), *x;
-	char a[32];
+	char a[32], b[32];
 	size_t i;
 	int rc;
 
@@ -1257,7 +1338,7 @@ report_html_groups(FILE *fp, const json_t *r)
 		fprintf(fp, "</b>, the group of at least %s records with the "
 		    "highest favourable rate (%s). ", report_html_count(a,
 		    sizeof(a), report_html_int(g, "min_group")),
-		    report_html_pct(a, sizeof(a), report_html_get(g,
+		    report_html_pct(b, sizeof(b), report_html_get(g,
 		    "reference_rate")));
 	} else
 		fprintf(fp, "No group has %s records or more, so there is no "
@@ -1394,7 +1475,7 @@ report_html_quality(FILE *fp, const json_t *r)
 	const json_t *sk = report_html_get(r, "clock_skew");
 	const json_t *lo = report_html_get(r, "loss");
 	const json_t *ps = report_html_get(lo, "producers"), *ex, *p;
-	char a[32], b[32], c[32];
+	char a[32], b[32], c[32], d[32];
 	size_t i;
 
 	report_html_section(fp, "quality", "Data quality");
@@ -1413,8 +1494,8 @@ report_html_quality(FILE *fp, const json_t *r)
 	    sizeof(a), report_html_int(sk, "event_before_receive")),
 	    report_html_duration(b, sizeof(b), report_html_num(sk,
 	    "max_abs_ns", 0)), report_html_count(c, sizeof(c),
-	    report_html_int(sk, "no_event_time")), report_html_count(a,
-	    sizeof(a), report_html_int(sk, "no_receive_time")));
+	    report_html_int(sk, "no_event_time")), report_html_count(d,
+	    sizeof(d), report_html_int(sk, "no_receive_time")));
 	ex = report_html_get(sk, "examples");
 	if (json_array_size(ex) > 0) {
 		fputs("<p>First flagged log indexes: ", fp);

@@ -1173,6 +1173,12 @@ START_TEST(test_report_html)
 	ck_assert_ptr_nonnull(strstr(page, "Reference group: <b "
 	    "class=\"wrap\">D</b>"));
 	ck_assert_ptr_nonnull(strstr(page, "<b>46</b> decision records"));
+	ck_assert_ptr_nonnull(strstr(page, "the group of at least 5 records "
+	    "with the highest favourable rate (87.5%)"));
+	ck_assert_ptr_nonnull(strstr(page, "1 with the event before"));
+	ck_assert_ptr_nonnull(strstr(page, "without a receive time: 0."));
+	ck_assert_ptr_nonnull(strstr(page, "<b class=\"flag\">5</b> records "
+	    "lost in 1 loss records"));
 	ck_assert_ptr_nonnull(strstr(page, "(withheld: core data)"));
 	ck_assert_ptr_nonnull(strstr(page, CHECK_ORIGIN "\n"));
 	ck_assert_ptr_nonnull(strstr(page, "<svg "));
