@@ -748,6 +748,37 @@ index_run_read(struct index_run *r, const uint8_t *prefix, MDB_cursor_op op)
 	return 0;
 }
 
+/* Whether run a's head goes before run b's: by term, then run order. */
+static int
+index_run_before(const struct index_run *runs, size_t a, size_t b)
+{
+	int c = index_term_cmp(&runs[a], &runs[b]);
+
+	return c < 0 || (c == 0 && a < b);
+}
+
+/* Restores the min-heap of run numbers h (n of them) below slot i. */
+static void
+index_heap_down(const struct index_run *runs, size_t *h, size_t n, size_t i)
+{
+	size_t l, m, tmp;
+
+	for (;;) {
+		m = i;
+		l = 2 * i + 1;
+		if (l < n && index_run_before(runs, h[l], h[m]))
+			m = l;
+		if (l + 1 < n && index_run_before(runs, h[l + 1], h[m]))
+			m = l + 1;
+		if (m == i)
+			return;
+		tmp = h[i];
+		h[i] = h[m];
+		h[m] = tmp;
+		i = m;
+	}
+}
+
 /* The merge's output: one chunk of one term being filled. */
 struct index_out {
 	uint8_t		 io_key[INDEX_KEY_MAX];	/* big block || term || */
@@ -790,6 +821,7 @@ index_merge_kind(struct store *s, uint32_t kind, uint64_t b,
 	const struct index_run *r;
 	uint8_t prefix[1 + INDEX_BLOCK_LEN];
 	uint64_t first;
+	size_t heap[(size_t)1 << INDEX_L0_SHIFT], nheap = 0;
 	size_t nruns = (size_t)1 << INDEX_L0_SHIFT, i, best, tlen, n;
 	int rc = 0;
 
@@ -798,19 +830,17 @@ index_merge_kind(struct store *s, uint32_t kind, uint64_t b,
 		store_put32(prefix + 1, (uint32_t)((b << INDEX_L0_SHIFT) + i));
 		if ((rc = index_run_read(&runs[i], prefix, MDB_SET_RANGE)) != 0)
 			return rc;
+		if (runs[i].ir_live)
+			heap[nheap++] = i;
 	}
+	for (i = nheap / 2; i-- > 0;)
+		index_heap_down(runs, heap, nheap, i);
 	if ((rc = mdb_cursor_open(s->s_txn, s->s_ix[kind], &out)) != 0)
 		return rc;
 	o->io_n = 0;
 	o->io_plen = 0;
-	for (;;) {
-		best = nruns;
-		for (i = 0; i < nruns; i++)
-			if (runs[i].ir_live && (best == nruns ||
-			    index_term_cmp(&runs[i], &runs[best]) < 0))
-				best = i;
-		if (best == nruns)
-			break;
+	while (nheap > 0) {
+		best = heap[0];
 		r = &runs[best];
 		tlen = r->ir_klen - 1 - INDEX_BLOCK_LEN - 8;
 		if (o->io_plen != INDEX_BLOCK_LEN + tlen ||
@@ -836,6 +866,9 @@ index_merge_kind(struct store *s, uint32_t kind, uint64_t b,
 		if (rc != 0 || (rc = index_run_read(&runs[best], prefix,
 		    MDB_NEXT)) != 0)
 			break;
+		if (!runs[best].ir_live)
+			heap[0] = heap[--nheap];
+		index_heap_down(runs, heap, nheap, 0);
 	}
 	if (rc == 0)
 		rc = index_out_write(out, o);

@@ -8,12 +8,12 @@
  * Layout, in two levels like a log-structured merge tree, so that
  * writes stay cheap and a query seeks a few times only:
  * - level 0 (databases ix_recent0 and ix_recent1, for even and odd big
- *   blocks): what the writer adds, in small blocks of 2^(bits - 4)
+ *   blocks): what the writer adds, in small blocks of 2^(bits - 6)
  *   entries: key = kind (u8) || small block (u32 BE) || term || first
  *   log index (u64 BE). A commit's inserts land in one small subtree
  *   per index, which stays in cache and is written once per commit.
  * - level 1 (one database per index, ix_<name>): when the log moves
- *   into a new big block of 2^bits entries, the writer merges the 16
+ *   into a new big block of 2^bits entries, the writer merges the 64
  *   small blocks of the finished one, in the same transaction, into
  *   keys big block (u32 BE) || term || first log index (u64 BE),
  *   appended in order, and empties that level 0 database. meta
@@ -75,7 +75,7 @@ enum index_kind {
 
 #define INDEX_BITS_DEFAULT	16	/* 65,536 entries per block */
 #define INDEX_BITS_MIN		8
-#define INDEX_L0_SHIFT		4	/* 16 small blocks per big block */
+#define INDEX_L0_SHIFT		6	/* 64 small blocks per big block */
 #define INDEX_BITS_PLAIN	63	/* one block: the plain layout */
 #define INDEX_LABELS_MAX	32	/* declared indexable label keys */
 #define INDEX_BLOCK_LEN		4	/* u32 BE block prefix */
