@@ -359,6 +359,28 @@ merkle_leaf(const struct merkle_io *io, uint64_t index, uint8_t *out)
 	return rc;
 }
 
+/* The hash of the node over leaves [lo, hi). */
+int
+merkle_range_hash(const struct merkle_io *io, uint64_t lo, uint64_t hi,
+    uint8_t *out)
+{
+	struct merkle_rd rd;
+	uint64_t top;
+	int rc;
+
+	if (hi <= lo || hi > MERKLE_SIZE_MAX)
+		return MERKLE_ERANGE;
+	for (top = 1; top <= (hi - lo) / 2; top <<= 1)
+		;
+	if (lo % top != 0)
+		return MERKLE_ERANGE;
+	memset(&rd, 0, sizeof(rd));
+	rd.rd_io = io;
+	rc = merkle_rd_range(&rd, lo, hi, out);
+	merkle_rd_free(&rd);
+	return rc;
+}
+
 /*
  * Reverses the n hashes of a proof built root-first into RFC order
  * (nearest the leaf first).

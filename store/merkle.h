@@ -131,6 +131,18 @@ int	 merkle_root(const struct merkle_io *, uint64_t, uint8_t *);
 int	 merkle_leaf(const struct merkle_io *, uint64_t, uint8_t *);
 
 /*
+ * The hash of the tree node over leaves [lo, hi), hi > lo: the RFC 6962
+ * MTH of those leaves, where lo is a multiple of the largest power of
+ * two not above hi - lo (as for every node of a tree of any size >= hi).
+ * For multi-proofs (tools/bundle.c), which give such nodes.
+ * @return 0; MERKLE_ERANGE (hi <= lo, hi above MERKLE_SIZE_MAX, or lo
+ *	not aligned); MERKLE_ECORRUPT (the tiles lack a hash); ENOMEM; an
+ *	io error.
+ */
+int	 merkle_range_hash(const struct merkle_io *, uint64_t, uint64_t,
+	    uint8_t *);
+
+/*
  * The inclusion proof of leaf index in the tree of size leaves (RFC 9162
  * 2.1.3.1: the audit path, the hash nearest the leaf first).
  * @param[out] proof	room for MERKLE_PROOF_MAX hashes.
