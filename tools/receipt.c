@@ -64,18 +64,28 @@ receipt_hex(const uint8_t *p, size_t n, char *out)
 	out[2 * n] = '\0';
 }
 
-/* The value of a lower- or upper-case hex digit, or -1. */
-static int
-receipt_hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
+/*
+ * The value of each byte as a hex digit (either case), 16 for a byte
+ * that is none: decoding ORs the values and checks bit 4 once.
+ */
+static const uint8_t receipt_hexvals[256] = {
+	16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16,
+	16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16,
+	16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16,
+	 0,  1,  2,  3,  4,  5,  6,  7,  8,  9, 16, 16, 16, 16, 16, 16,
+	16, 10, 11, 12, 13, 14, 15, 16, 16, 16, 16, 16, 16, 16, 16, 16,
+	16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16,
+	16, 10, 11, 12, 13, 14, 15, 16, 16, 16, 16, 16, 16, 16, 16, 16,
+	16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16,
+	16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16,
+	16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16,
+	16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16,
+	16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16,
+	16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16,
+	16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16,
+	16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16,
+	16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16
+};
 
 /*
  * Decodes the hex string s into out (room for max bytes), setting *n.
@@ -84,20 +94,56 @@ receipt_hexval(int c)
 int
 receipt_unhex(const char *s, uint8_t *out, size_t max, size_t *n)
 {
-	size_t len, i;
-	int hi, lo;
+	return receipt_unhexn(s, strlen(s), out, max, n);
+}
 
-	len = strlen(s);
+/* As receipt_unhex(), for the len characters at s (no NUL needed). */
+int
+receipt_unhexn(const char *s, size_t len, uint8_t *out, size_t max,
+    size_t *n)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	size_t i;
+	unsigned bad = 0, hi, lo;
+
 	if (len % 2 != 0 || len / 2 > max)
 		return -1;
 	for (i = 0; i < len / 2; i++) {
-		if ((hi = receipt_hexval((unsigned char)s[2 * i])) == -1 ||
-		    (lo = receipt_hexval((unsigned char)s[2 * i + 1])) == -1)
-			return -1;
-		out[i] = (uint8_t)(hi << 4 | lo);
+		hi = receipt_hexvals[u[2 * i]];
+		lo = receipt_hexvals[u[2 * i + 1]];
+		bad |= hi | lo;
+		out[i] = (uint8_t)(hi << 4 | (lo & 0x0f));
 	}
+	if (bad & 0x10)
+		return -1;
 	*n = len / 2;
 	return 0;
+}
+
+/*
+ * Decodes pairs of hex digits from s (at most len characters) into out
+ * (room for max bytes) up to the first character that is not part of a
+ * pair of hex digits, or max bytes. Sets *n to the bytes decoded and
+ * returns the characters used (2 * *n): the caller looks at what stops
+ * it (a closing quote, an escape).
+ */
+size_t
+receipt_unhex_span(const char *s, size_t len, uint8_t *out, size_t max,
+    size_t *n)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	size_t i;
+	unsigned hi, lo;
+
+	for (i = 0; i < len / 2 && i < max; i++) {
+		hi = receipt_hexvals[u[2 * i]];
+		lo = receipt_hexvals[u[2 * i + 1]];
+		if ((hi | lo) & 0x10)
+			break;
+		out[i] = (uint8_t)(hi << 4 | lo);
+	}
+	*n = i;
+	return 2 * i;
 }
 
 /* A JSON string of the hex of n bytes, or NULL (no memory). */

@@ -328,6 +328,9 @@ struct note_checkpoint;
 
 void	 receipt_hex(const uint8_t *, size_t, char *);
 int	 receipt_unhex(const char *, uint8_t *, size_t, size_t *);
+int	 receipt_unhexn(const char *, size_t, uint8_t *, size_t, size_t *);
+size_t	 receipt_unhex_span(const char *, size_t, uint8_t *, size_t,
+	    size_t *);
 json_t	*receipt_inclusion_json(uint64_t, uint64_t, const uint8_t *,
 	    const uint8_t *, size_t, const char *, size_t);
 json_t	*receipt_consistency_json(uint64_t, uint64_t, const uint8_t *, size_t,
