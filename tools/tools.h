@@ -372,4 +372,203 @@ const char *vlog_strerror(int);
 int	 vlog_checkpoint_body(const char *, const char *, size_t,
 	    struct note_checkpoint *);
 
+/*
+ * bundle.c: the export bundle's format (docs/BUNDLE.md), shared by
+ * export and verify-bundle: the disclosure rule per unit, the record
+ * lines, the multi-proof walk, the manifest's counts and signature.
+ */
+#define BUNDLE_FORMAT		"algaudit-bundle/v1"
+#define BUNDLE_PROOF_FORMAT	"algaudit-multiproof/v1"
+#define BUNDLE_SIG_FORMAT	"algaudit-bundle-manifest/v1"
+#define BUNDLE_MANIFEST		"manifest.json"
+#define BUNDLE_SIG		"manifest.sig"
+#define BUNDLE_RECORDS		"records.jsonl"
+#define BUNDLE_PROOF		"multiproof.txt"
+#define BUNDLE_CHECKPOINT	"checkpoint"
+#define BUNDLE_KEY		"verifier.key"
+#define BUNDLE_CONSISTENCY	"consistency.json"
+#define BUNDLE_PATTERNS_MAX	64	/* --disclose patterns */
+#define BUNDLE_PATTERN_MAX	64	/* bytes of one, with its NUL */
+#define BUNDLE_ERRLEN		512
+#define BUNDLE_PSEUDO_LEN	32	/* HMAC-SHA-256 */
+#define BUNDLE_PSEUDO_KEY_MIN	32	/* bytes of a pseudonym key */
+#define BUNDLE_PSEUDO_KEY_MAX	4096
+#define BUNDLE_KEY_ID_LEN	8	/* bytes of a pseudonym key's id */
+
+enum bundle_error {
+	BUNDLE_EMALFORMED = -31800,	/* a line or file breaks the format */
+	BUNDLE_EORDER,		/* record indexes not strictly increasing */
+	BUNDLE_EMAX
+};
+
+/* Data classes of units (DataClass values 1 to 3, then the rest). */
+enum bundle_class {
+	BUNDLE_CLASS_ORDINARY = 0,
+	BUNDLE_CLASS_IMPORTANT,
+	BUNDLE_CLASS_CORE,
+	BUNDLE_CLASS_UNCLASSIFIED,	/* absent, unspecified or unknown */
+	BUNDLE_CLASS_MAX
+};
+
+/* What happens to a unit: disclosed, or withheld for a reason. */
+enum bundle_reason {
+	BUNDLE_DISCLOSED = 0,
+	BUNDLE_W_CORE,
+	BUNDLE_W_IMPORTANT,		/* without --allow-important */
+	BUNDLE_W_UNCLASSIFIED,
+	BUNDLE_W_EXCLUDED,		/* not matched by --disclose */
+	BUNDLE_W_PSEUDONYMISED,		/* subject without --reveal-subjects */
+	BUNDLE_REASON_MAX
+};
+
+/* How a unit's class is found. */
+enum bundle_kind {
+	BUNDLE_K_RECORD = 0,	/* the record's data class */
+	BUNDLE_K_INPUT,		/* inputs[i]: its own data_class */
+	BUNDLE_K_CLASS,		/* data_class: the record's, never excluded */
+	BUNDLE_K_SUBJECT,	/* subject: the record's, pseudonymised */
+	BUNDLE_K_ALGORITHM	/* algorithm: the record's, counted by id */
+};
+
+struct bundle_pseudo;
+struct leaf_claim;
+
+/* The disclosure policy of an export. */
+struct bundle_policy {
+	char		 bp_patterns[BUNDLE_PATTERNS_MAX][BUNDLE_PATTERN_MAX];
+	size_t		 bp_npatterns;	/* 0: every unit ("*") */
+	int		 bp_allow_important;
+	int		 bp_reveal_subjects;
+};
+
+/* One unit of a record line (views; the caller owns them). */
+struct bundle_unit {
+	const char	*bu_path;
+	size_t		 bu_pathlen;
+	const uint8_t	*bu_value;	/* disclosed: value and salt */
+	size_t		 bu_valuelen;
+	const uint8_t	*bu_salt;
+	const uint8_t	*bu_commit;	/* withheld: the commitment */
+	int		 bu_reason;	/* enum bundle_reason */
+};
+
+/* What the disclosure rule found out about one record. */
+struct bundle_info {
+	int		 bi_class;	/* enum bundle_class of the record */
+	int		 bi_alg;	/* 0 absent, 1 withheld, 2 disclosed */
+	const char	*bi_alg_id;	/* disclosed: the id (not NUL-ended) */
+	size_t		 bi_alg_idlen;
+	int		 bi_pseudonym;	/* the subject is pseudonymised */
+	unsigned	 bi_withheld;	/* bit per BUNDLE_F_* of filters */
+};
+
+/* Units a selection filter tests, for the manifest (bi_withheld). */
+#define BUNDLE_F_ALGORITHM	0x001
+#define BUNDLE_F_SUBJECT	0x002	/* withheld other than pseudonymised */
+#define BUNDLE_F_DECISION	0x004
+#define BUNDLE_F_TIME		0x008
+#define BUNDLE_F_TRACE		0x010
+#define BUNDLE_F_DECISION_ID	0x020
+#define BUNDLE_F_PRODUCER	0x040
+#define BUNDLE_F_LABEL		0x080
+#define BUNDLE_F_SCORE		0x100
+#define BUNDLE_F_REVIEWER	0x200
+
+/* The counts of a bundle, as the manifest states them. */
+struct bundle_counts {
+	uint64_t	 bc_records;
+	uint64_t	 bc_class[BUNDLE_CLASS_MAX];
+	uint64_t	 bc_units;
+	uint64_t	 bc_disclosed;
+	uint64_t	 bc_withheld[BUNDLE_REASON_MAX];
+	uint64_t	 bc_pseudonyms;
+	uint64_t	 bc_alg_withheld;
+	uint64_t	 bc_alg_absent;
+	json_t		*bc_algorithms;	/* id -> records */
+	uint64_t	 bc_first;	/* with bc_records > 0 */
+	uint64_t	 bc_last;
+	uint64_t	 bc_hashes;	/* multi-proof hashes */
+};
+
+/* A growable byte buffer. */
+struct bundle_buf {
+	char		*bb_data;
+	size_t		 bb_len;
+	size_t		 bb_cap;
+};
+
+/* A parsed record line; its views live until the next parse. */
+struct bundle_record {
+	uint64_t	 br_index;
+	uint8_t		 br_leaf[32];
+	int		 br_has_pseudonym;
+	uint8_t		 br_pseudonym[BUNDLE_PSEUDO_LEN];
+	struct bundle_unit *br_units;
+	struct leaf_claim *br_claims;
+	size_t		 br_n;
+	size_t		 br_cap;
+	uint8_t		*br_bytes;	/* decoded hex */
+	size_t		 br_bytescap;
+};
+
+/*
+ * The multi-proof walk over the tree of a checkpoint: mo_peek gives the
+ * next selected index (UINT64_MAX when none is left), mo_leaf consumes
+ * it and gives its leaf hash, mo_piece gives the hash of the node over
+ * [lo, hi), which holds no selected leaf. Non-zero returns stop it.
+ */
+struct bundle_mp_ops {
+	uint64_t	(*mo_peek)(void *);
+	int		(*mo_leaf)(void *, uint64_t, uint8_t *);
+	int		(*mo_piece)(void *, uint64_t, uint64_t, uint8_t *);
+	void		*mo_arg;
+};
+
+const char *bundle_class_name(int);
+const char *bundle_reason_name(int);
+int	 bundle_reason_parse(const char *, size_t);
+int	 bundle_class_of(int, int);
+int	 bundle_path_kind(const char *, size_t, int *);
+int	 bundle_value_check(const char *, size_t, const uint8_t *, size_t,
+	    int *, const char **, size_t *, char *, size_t);
+void	 bundle_policy_init(struct bundle_policy *);
+int	 bundle_policy_disclose(struct bundle_policy *, const char *, char *,
+	    size_t);
+int	 bundle_pattern_match(const char *, const char *, size_t);
+int	 bundle_policy_match(const struct bundle_policy *, const char *,
+	    size_t);
+int	 bundle_decide(const struct bundle_policy *, const char *, size_t,
+	    int, int);
+int	 bundle_assign(const struct bundle_policy *, struct bundle_unit *,
+	    size_t, struct bundle_info *, char *, size_t);
+int	 bundle_check(const struct bundle_policy *, const struct bundle_unit *,
+	    size_t, int, struct bundle_info *, char *, size_t);
+json_t	*bundle_policy_json(const struct bundle_policy *);
+int	 bundle_policy_from_json(json_t *, struct bundle_policy *, char *,
+	    size_t);
+int	 bundle_buf_reserve(struct bundle_buf *, size_t);
+void	 bundle_buf_free(struct bundle_buf *);
+int	 bundle_record_format(struct bundle_buf *, uint64_t, const uint8_t *,
+	    const struct bundle_unit *, size_t, const uint8_t *);
+int	 bundle_record_parse(struct bundle_record *, char *, size_t, char *,
+	    size_t);
+void	 bundle_record_free(struct bundle_record *);
+int	 bundle_counts_init(struct bundle_counts *);
+int	 bundle_counts_add(struct bundle_counts *, uint64_t,
+	    const struct bundle_unit *, size_t, const struct bundle_info *);
+void	 bundle_counts_free(struct bundle_counts *);
+json_t	*bundle_counts_json(const struct bundle_counts *);
+int	 bundle_counts_compare(const struct bundle_counts *, json_t *, char *,
+	    size_t);
+int	 bundle_mp_walk(uint64_t, const struct bundle_mp_ops *, uint8_t *);
+int	 bundle_sig_text(const char *, const uint8_t *, char *, size_t);
+int	 bundle_sig_check(const struct note_verifier *, const char *, size_t,
+	    const char *, const uint8_t *, char *, size_t);
+int	 bundle_pseudo_new(struct bundle_pseudo **, const uint8_t *, size_t);
+void	 bundle_pseudo_free(struct bundle_pseudo *);
+void	 bundle_pseudo(const struct bundle_pseudo *, const void *, size_t,
+	    uint8_t *);
+void	 bundle_pseudo_key_id(const struct bundle_pseudo *, uint8_t *);
+const char *bundle_strerror(int);
+
 #endif /* ALGAUDIT_TOOLS_H */
