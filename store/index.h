@@ -110,7 +110,8 @@ const char *index_kind_name(enum index_kind);
 
 /*
  * Term encoders: write the term into buf (room for INDEX_TERM_MAX) and
- * return its length, or 0 if a value is NULL or empty (the string forms)
+ * return its length, or 0 if a value is NULL or empty (the string forms;
+ * the second string of version and label may be NULL: empty)
  * or the term would be longer than INDEX_TERM_MAX. Field limits are
  * record.h's: a longer value cannot be in a valid record, and a query
  * for it finds nothing.

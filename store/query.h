@@ -78,7 +78,9 @@ struct query_filter {
 	double		 qf_min_score;
 	int		 qf_has_max_score;	/* score <= qf_max_score */
 	double		 qf_max_score;
-	int		 qf_reviewed;	/* enum query_reviewed */
+	int		 qf_reviewed;	/* enum query_reviewed; any filter
+					   on the record rejects an entry
+					   without one */
 	uint64_t	 qf_from;	/* first log index (default 0) */
 	uint64_t	 qf_to;		/* last log index, inclusive; 0 with
 					   qf_has_to unset: the last */
@@ -99,8 +101,10 @@ struct query;
  * @param[out] qp	the query; NULL on failure. Close with
  *			query_close() before store_view_end(v).
  * @return 0; QUERY_EFILTER (since not before until, min-score above
- *	max-score, version without algorithm, class out of range, a
- *	label key empty, more than QUERY_LABELS_MAX labels, NaN score);
+ *	max-score, version without algorithm, an empty string filter
+ *	other than the version, class out of range, a label key empty or
+ *	a label value NULL, more than QUERY_LABELS_MAX labels, NaN
+ *	score, qf_reviewed out of range, qf_to below qf_from);
  *	QUERY_ENOINDEX (the store has no indexes, or they cover only the
  *	entries from some index on, or a reindex did not finish: run
  *	`algaudit reindex`); QUERY_EUNINDEXED (only filters without an
