@@ -41,7 +41,7 @@ LIBS_PROTO  = -lprotobuf-c
 LIBS_STORE  = -llmdb -lcrypto
 LIBS_CLIENT = -lcrypto
 LIBS_DAEMON = -levent_pthreads -levent -linih
-LIBS_TOOLS  = -ljansson
+LIBS_TOOLS  = -ljansson -larchive
 LIBS_CHECK := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck)
 
 SOMAJOR	 = 0

@@ -32,7 +32,9 @@ static const struct main_cmd main_cmds[] = {
 	{ "prove", cmd_prove, CMD_PROVE_USAGE },
 	{ "verify", cmd_verify, CMD_VERIFY_USAGE },
 	{ "receipt", cmd_receipt, CMD_RECEIPT_USAGE },
-	{ "verify-receipt", cmd_receipt_verify, CMD_VERIFY_RECEIPT_USAGE }
+	{ "verify-receipt", cmd_receipt_verify, CMD_VERIFY_RECEIPT_USAGE },
+	{ "export", cmd_export, CMD_EXPORT_USAGE },
+	{ "verify-bundle", cmd_verify_bundle, CMD_VERIFY_BUNDLE_USAGE }
 };
 #define MAIN_NCMDS	(sizeof(main_cmds) / sizeof(main_cmds[0]))
 

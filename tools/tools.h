@@ -52,6 +52,12 @@
 #define CMD_RECEIPT_USAGE "receipt --store DIR --index I [--size N]"
 #define CMD_VERIFY_RECEIPT_USAGE "verify-receipt FILE --key VERIFIERKEY"
 #define CMD_BACKUP_USAGE "backup --store DIR --out DIR2"
+#define CMD_EXPORT_USAGE "export --store DIR --out BUNDLE [FILTERS] " \
+			"[--disclose UNITS]... [--allow-important] " \
+			"[--reveal-subjects | --pseudonym-key FILE] " \
+			"[--since-bundle OLD] [--tar] [--quiet]"
+#define CMD_VERIFY_BUNDLE_USAGE "verify-bundle BUNDLE --key VERIFIERKEY " \
+			"[--since-bundle OLD] [--quiet]"
 
 /* cli.c: messages, usage errors and option values of the subcommands. */
 void	 cli_warnx(const char *, const char *, ...)
@@ -570,5 +576,13 @@ void	 bundle_pseudo(const struct bundle_pseudo *, const void *, size_t,
 	    uint8_t *);
 void	 bundle_pseudo_key_id(const struct bundle_pseudo *, uint8_t *);
 const char *bundle_strerror(int);
+
+/* cmd_export.c */
+int	 cmd_export(int, char **);
+
+/* cmd_verify_bundle.c */
+int	 cmd_verify_bundle(int, char **);
+int	 cmd_verify_bundle_run(const char *, const char *, const char *, int,
+	    FILE *, FILE *);
 
 #endif /* ALGAUDIT_TOOLS_H */
