@@ -135,9 +135,10 @@ has "$T/r.html" "<td>5 entries appended after the checkpoint"
 # r0 is the reference (ties with r1 and r2 go to the first), r3 is at
 # 4/20 = 20%: -40 pp, 0.33, flagged; lossy (all approved) is too small.
 has "$T/r.html" "Reference group: <b class=\"wrap\">r0</b>"
-has "$T/r.html" "<td class=\"n\">20</td><td class=\"n\">4</td><td class=\"n\">20.0%</td><td class=\"n\">-40.0 pp</td><td class=\"n\">0.33</td><td class=\"flag\">under 4/5</td>"
-has "$T/r.html" "<td class=\"n\">20</td><td class=\"n\">12</td><td class=\"n\">60.0%</td><td class=\"n\">+0.0 pp</td><td class=\"n\">1.00</td><td>reference</td>"
-has "$T/r.html" "<td class=\"n\">$QUEUED</td><td class=\"n\">$QUEUED</td><td class=\"n\">100.0%</td>"
+td() { printf '<td class="n">%s</td>' "$@"; }
+has "$T/r.html" "$(td 20 4 20.0% '-40.0 pp' 0.33)<td class=\"flag\">under 4/5"
+has "$T/r.html" "$(td 20 12 60.0% '+0.0 pp' 1.00)<td>reference</td>"
+has "$T/r.html" "$(td "$QUEUED" "$QUEUED" 100.0%)"
 has "$T/r.json" "\"flagged\": 1"
 # Approvals: 40 of the main set, all of lossy's.
 has "$T/r.json" "\"records\": $((40 + QUEUED)),"
@@ -159,7 +160,8 @@ done
 "$AUDIT" report --store "$STORE" --algorithm credit --format json \
     --out "$T/latest.json"
 grep -q "^  \"records\": $((N + LATEST - SIZE)),$" "$T/latest.json" ||
-    fail "latest: $(grep '^  "records"' "$T/latest.json"), want $((N + LATEST - SIZE))"
+    fail "latest: $(grep '^  "records"' "$T/latest.json")," \
+    "want $((N + LATEST - SIZE))"
 has "$T/latest.json" "\"size\": $LATEST,"
 
 say "the hostile algorithm"

@@ -322,11 +322,20 @@ check_credit(struct check_rec *c, int i)
 		c->cr_override = "true";
 	if (i == 5)
 		c->cr_override = "false";
-	c->cr_automation = i % 4 == 0 ?
-	    ALGAUDIT__V1__AUTOMATION__AUTOMATION_FULLY_AUTOMATED :
-	    i % 4 == 1 ? ALGAUDIT__V1__AUTOMATION__AUTOMATION_HUMAN_REVIEW_AFTER :
-	    i % 4 == 2 ? ALGAUDIT__V1__AUTOMATION__AUTOMATION_HUMAN_IN_THE_LOOP :
-	    0;
+	switch (i % 4) {
+	case 0:
+		c->cr_automation =
+		    ALGAUDIT__V1__AUTOMATION__AUTOMATION_FULLY_AUTOMATED;
+		break;
+	case 1:
+		c->cr_automation =
+		    ALGAUDIT__V1__AUTOMATION__AUTOMATION_HUMAN_REVIEW_AFTER;
+		break;
+	case 2:
+		c->cr_automation =
+		    ALGAUDIT__V1__AUTOMATION__AUTOMATION_HUMAN_IN_THE_LOOP;
+		break;
+	}
 	c->cr_codes[0] = rc[i % 3];
 	if (i % 2 == 0) {
 		c->cr_codes[1] = "X";
