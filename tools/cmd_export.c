@@ -1525,6 +1525,7 @@ cmd_export(int argc, char **argv)
 		return TOOLS_EXIT_FAIL;
 	}
 	ex->ex_dirfd = ex->ex_rec.eo_fd = ex->ex_proof.eo_fd = -1;
+	ex->ex_next = UINT64_MAX;
 	ex->ex_now_ns = output_now_ns();
 	filter_init(&ex->ex_filter, ex->ex_now_ns);
 	bundle_policy_init(&ex->ex_policy);

@@ -1541,6 +1541,17 @@ START_TEST(test_export_options)
 	    (char *)NULL), TOOLS_EXIT_OK);
 	ck_assert_msg(check_verify(check_path("f"), NULL) == TOOLS_EXIT_OK,
 	    "%.2000s", check_err);
+	/* An index range past the tree: no record, one hash (the root). */
+	ck_assert_int_eq(check_export(check_path("g"), "--from-index", "5000",
+	    (char *)NULL), TOOLS_EXIT_OK);
+	ck_assert_msg(check_verify(check_path("g"), NULL) == TOOLS_EXIT_OK,
+	    "%.2000s", check_err);
+	m = check_manifest(check_path("g"));
+	ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(m,
+	    "counts"), "proof_hashes")), 1);
+	ck_assert(json_is_null(json_object_get(json_object_get(m, "counts"),
+	    "first_index")));
+	json_decref(m);
 }
 END_TEST
 
