@@ -8,7 +8,7 @@
  * does, in the same order and with the same limits: frame_decode()
  * against the default --max-frame, the body unpacked as a ClientFrame
  * with the bounded allocator (cap frame_unpack_cap(body length)) from a
- * copy that is freed at once (conn.c drains its input right after the
+ * copy freed right after it (conn.c drains its input right after the
  * unpack, so nothing may point into it), then the Hello's checks
  * (version, record_check_producer_id(), ack level) or, for a Batch,
  * batch_check(), which runs record_validate() on every record and
@@ -19,8 +19,9 @@
  * of the input is the peer closing mid-frame.
  *
  * What it checks besides the sanitizers: the allocator never hands out
- * more than its cap, and a refusal names the offending record within
- * the batch and comes with a message.
+ * more than its cap; a refusal names the offending record within the
+ * batch and comes with a message; and a valid batch, canonically
+ * encoded, always fits the unpack budget (fuzz_frame_budget()).
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -32,6 +33,8 @@
 #include "record.h"
 
 int	 LLVMFuzzerTestOneInput(const uint8_t *, size_t);
+
+#define FUZZ_FRAME_RETRY	16	/* budget of the second unpack */
 
 /* What one connection remembers between frames, as struct conn does. */
 struct fuzz_frame_conn {
@@ -126,6 +129,51 @@ fuzz_frame_batch(struct fuzz_frame_conn *fc, const Algaudit__V1__Batch *b)
 }
 
 /*
+ * A body the bounded unpack refused. frame.h claims its budget covers
+ * the densest valid batch: so if the body is a valid Batch after all
+ * (unpacked with a budget FUZZ_FRAME_RETRY times larger), its canonical
+ * encoding, as a conforming client writes it, must unpack within the
+ * budget. (A non-canonical one, say a sub-message sent many times over
+ * and merged, may rightly need more.)
+ */
+static void
+fuzz_frame_budget(const uint8_t *body, size_t blen)
+{
+	Algaudit__V1__ClientFrame *msg, *again;
+	struct frame_alloc fa, fa2;
+	char err[512];
+	uint8_t *canon;
+	size_t clen, bad;
+
+	frame_alloc_init(&fa, FUZZ_FRAME_RETRY * frame_unpack_cap(blen));
+	if ((msg = frame_unpack_client(&fa, body, blen)) == NULL)
+		return;		/* malformed, or far over any budget */
+	if (msg->msg_case != ALGAUDIT__V1__CLIENT_FRAME__MSG_BATCH ||
+	    batch_check(msg->batch->records, msg->batch->n_records, 0, 0,
+	    &bad, err, sizeof(err)) == -1) {
+		frame_free_client(&fa, msg);
+		return;
+	}
+	clen = protobuf_c_message_get_packed_size(&msg->base);
+	if ((canon = malloc(clen > 0 ? clen : 1)) == NULL)
+		fuzz_frame_fail("out of memory");
+	protobuf_c_message_pack(&msg->base, canon);
+	frame_free_client(&fa, msg);
+	frame_alloc_init(&fa2, frame_unpack_cap(clen));
+	again = frame_unpack_client(&fa2, canon, clen);
+	free(canon);
+	if (again == NULL) {
+		snprintf(err, sizeof(err), "a valid batch of %zu bytes, "
+		    "canonically encoded, needs more than its unpack budget "
+		    "of %zu bytes", clen, frame_unpack_cap(clen));
+		fuzz_frame_fail(err);
+	}
+	fuzz_frame_say("a valid Batch over the unpack budget; its canonical "
+	    "encoding fits", "");
+	frame_free_client(&fa2, again);
+}
+
+/*
  * Handles one frame at buf (len bytes left in the input). Returns the
  * bytes it took, or 0 when the connection ends here.
  */
@@ -155,13 +203,15 @@ fuzz_frame_one(struct fuzz_frame_conn *fc, const uint8_t *buf, size_t len)
 	memcpy(body, buf + FRAME_HEADER_LEN, blen);
 	frame_alloc_init(&fa, frame_unpack_cap(blen));
 	msg = frame_unpack_client(&fa, body, blen);
-	free(body);
 	if (msg == NULL) {
 		if (fa.fa_chunks != NULL || fa.fa_used != 0)
 			fuzz_frame_fail("failed unpack left its arena");
+		fuzz_frame_budget(body, blen);
+		free(body);
 		fuzz_frame_say("PROTOCOL: not a ClientFrame", "");
 		return 0;
 	}
+	free(body);
 	if (fa.fa_used > fa.fa_cap)
 		fuzz_frame_fail("unpack took more than its cap");
 	switch (msg->msg_case) {
