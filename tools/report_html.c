@@ -93,6 +93,7 @@ static const char report_html_style[] =
 "white-space:nowrap}\n"
 ".wrap{word-break:break-word;overflow-wrap:anywhere}\n"
 ".flag{color:#c0392b;font-weight:600}\n"
+"td.flag{white-space:nowrap}\n"
 ".ok{color:#1b7a3d}\n"
 ".muted,.note{color:#555}\n"
 ".note{font-size:13px}\n"
@@ -508,6 +509,8 @@ report_html_vbars(FILE *fp, const char *title, const char *xtitle,
 	report_html_yaxis(fp, x0, x1, y0, y1, top, step, 0, ytitle);
 	slot = (x1 - x0) / (double)(n > 0 ? n : 1);
 	bw = slot > 3 ? slot * 0.8 : slot;
+	if (bw > 60)
+		bw = 60;	/* a few buckets: bars, not walls */
 	every = (size_t)ceil((lw + 14) / slot);
 	if (every < 1)
 		every = 1;
@@ -1065,7 +1068,7 @@ report_html_volume(FILE *fp, const json_t *r)
 		fputs(" to the bucket starting ", fp);
 		report_html_text(fp, report_html_str(json_array_get(bs,
 		    n - 1), "start"));
-		fprintf(fp, "; %zu buckets. ", n);
+		fprintf(fp, "; %zu bucket%s. ", n, n == 1 ? "" : "s");
 	}
 	fputs("Records without an event time are not shown (see Data "
 	    "quality).</figcaption>\n</figure>\n</section>\n", fp);
@@ -1107,7 +1110,8 @@ report_html_decisions(FILE *fp, const json_t *r)
 		fputs("</tr>\n", fp);
 	}
 	if (json_array_size(ds) == 0)
-		fputs("<tr><td colspan=\"3\">no records</td></tr>\n", fp);
+		fprintf(fp, "<tr><td colspan=\"%d\">no records</td></tr>\n",
+		    fav ? 4 : 3);
 	fputs("</table>\n", fp);
 	if (json_array_size(vs) == 0) {
 		fputs("</section>\n", fp);
@@ -1306,6 +1310,10 @@ report_html_groups(FILE *fp, const json_t *r)
 	if (!json_is_object(g)) {
 		fputs("<p>No <code>--group-by</code> was given: no outcome "
 		    "rates per group.</p>\n</section>\n", fp);
+		return 0;
+	}
+	if (json_array_size(gs) == 0) {
+		fputs("<p>No records to group.</p>\n</section>\n", fp);
 		return 0;
 	}
 	fprintf(fp, "<p>Grouped by %s <code class=\"wrap\">",

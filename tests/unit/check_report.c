@@ -1194,6 +1194,18 @@ START_TEST(test_report_html)
 	ck_assert_ptr_nonnull(strstr(page, "<polyline "));
 	free(page);
 	json_decref(r);
+	/* An empty report is a page too, saying so. */
+	check_opts(&o);
+	o.ro_filter.qf_algorithm = "absent";
+	r = check_compute(&o);
+	page = check_html(r, path);
+	check_xmllint(path);
+	ck_assert_ptr_nonnull(strstr(page, "<b>0</b> decision records"));
+	ck_assert_ptr_nonnull(strstr(page, "no records</text>"));
+	ck_assert_ptr_nonnull(strstr(page, "No records to group."));
+	ck_assert_ptr_nonnull(strstr(page, "No selected record has a score"));
+	free(page);
+	json_decref(r);
 	/* Not a report: refused. */
 	r = json_object();
 	ck_assert_int_eq(report_html_write(stdout, r), EINVAL);
