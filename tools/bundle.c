@@ -217,34 +217,48 @@ bundle_class_of(int has, int v)
 	}
 }
 
-/* The entry of the path (len bytes) in bundle_paths, or NULL. */
-static const struct bundle_path *
-bundle_path_find(const char *path, size_t len)
+/* Whether path (len bytes) is a path of entry bp of bundle_paths. */
+static int
+bundle_path_is(const struct bundle_path *bp, const char *path, size_t len)
 {
-	const struct bundle_path *bp;
-	size_t i, nl, j;
+	size_t nl = bp->bp_len, j;
+
+	if (path[0] != bp->bp_name[0] || len < nl ||
+	    (!bp->bp_repeated && len != nl) ||
+	    memcmp(path, bp->bp_name, nl) != 0)
+		return 0;
+	if (!bp->bp_repeated)
+		return 1;
+	/* name[i]: i decimal, no leading zero. */
+	if (len < nl + 3 || path[nl] != '[' || path[len - 1] != ']')
+		return 0;
+	if (path[nl + 1] == '0' && len != nl + 3)
+		return 0;
+	for (j = nl + 1; j < len - 1; j++)
+		if (path[j] < '0' || path[j] > '9')
+			return 0;
+	return len - nl - 2 <= 10;
+}
+
+/*
+ * The entry of the path (len bytes) in bundle_paths, or NULL. *hint is
+ * where the search starts (then wraps around) and is set to where it
+ * found it: an entry's units come in table order, so with one hint per
+ * pass over them, each is found in a step or two.
+ */
+static const struct bundle_path *
+bundle_path_find(const char *path, size_t len, size_t *hint)
+{
+	size_t i, k;
 
 	if (len == 0)
 		return NULL;
-	for (i = 0; i < BUNDLE_NPATHS; i++) {
-		bp = &bundle_paths[i];
-		nl = bp->bp_len;
-		if (path[0] != bp->bp_name[0] || len < nl ||
-		    (!bp->bp_repeated && len != nl) ||
-		    memcmp(path, bp->bp_name, nl) != 0)
-			continue;
-		if (!bp->bp_repeated)
-			return bp;
-		/* name[i]: i decimal, no leading zero. */
-		if (len < nl + 3 || path[nl] != '[' || path[len - 1] != ']')
-			continue;
-		if (path[nl + 1] == '0' && len != nl + 3)
-			continue;
-		for (j = nl + 1; j < len - 1; j++)
-			if (path[j] < '0' || path[j] > '9')
-				break;
-		if (j == len - 1 && len - nl - 2 <= 10)
-			return bp;
+	for (k = 0; k < BUNDLE_NPATHS; k++) {
+		i = (*hint + k) % BUNDLE_NPATHS;
+		if (bundle_path_is(&bundle_paths[i], path, len)) {
+			*hint = i;
+			return &bundle_paths[i];
+		}
 	}
 	return NULL;
 }
@@ -257,8 +271,9 @@ int
 bundle_path_kind(const char *path, size_t len, int *kind)
 {
 	const struct bundle_path *bp;
+	size_t hint = 0;
 
-	if ((bp = bundle_path_find(path, len)) == NULL)
+	if ((bp = bundle_path_find(path, len, &hint)) == NULL)
 		return -1;
 	*kind = bp->bp_kind;
 	return 0;
@@ -356,8 +371,9 @@ bundle_value_check(const char *path, size_t pathlen, const uint8_t *value,
     size_t errlen)
 {
 	const struct bundle_path *bp;
+	size_t hint = 0;
 
-	if ((bp = bundle_path_find(path, pathlen)) == NULL)
+	if ((bp = bundle_path_find(path, pathlen, &hint)) == NULL)
 		return bundle_fail(err, errlen, BUNDLE_EMALFORMED, "'%.*s' is "
 		    "not a unit path of leaf format v1", (int)pathlen, path);
 	return bundle_value_bp(bp, path, pathlen, value, len, cls, alg,
@@ -614,14 +630,14 @@ bundle_assign(const struct bundle_policy *p, struct bundle_unit *u,
 {
 	const struct bundle_path *bp;
 	const char *alg = NULL;
-	size_t i, alglen = 0;
+	size_t i, alglen = 0, hint = 0;
 	int cls, rc;
 
 	memset(info, 0, sizeof(*info));
 	info->bi_class = BUNDLE_CLASS_UNCLASSIFIED;
 	for (i = 0; i < n; i++) {
-		if ((bp = bundle_path_find(u[i].bu_path, u[i].bu_pathlen)) ==
-		    NULL)
+		if ((bp = bundle_path_find(u[i].bu_path, u[i].bu_pathlen,
+		    &hint)) == NULL)
 			return bundle_fail(err, errlen, BUNDLE_EMALFORMED,
 			    "unit %zu: '%.*s' is not a unit path of leaf "
 			    "format v1", i, (int)u[i].bu_pathlen,
@@ -632,8 +648,9 @@ bundle_assign(const struct bundle_policy *p, struct bundle_unit *u,
 		    NULL, err, errlen)) != 0)
 			return rc;
 	}
+	hint = 0;
 	for (i = 0; i < n; i++) {
-		bp = bundle_path_find(u[i].bu_path, u[i].bu_pathlen);
+		bp = bundle_path_find(u[i].bu_path, u[i].bu_pathlen, &hint);
 		cls = info->bi_class;
 		if ((bp->bp_kind == BUNDLE_K_INPUT ||
 		    bp->bp_kind == BUNDLE_K_ALGORITHM) &&
@@ -742,14 +759,14 @@ bundle_check(const struct bundle_policy *p, const struct bundle_unit *u,
 {
 	const struct bundle_path *bp;
 	const char *alg;
-	size_t i, alglen;
+	size_t i, alglen, hint = 0;
 	int cls, want, r, rc;
 
 	memset(info, 0, sizeof(*info));
 	info->bi_class = BUNDLE_CLASS_UNCLASSIFIED;
 	for (i = 0; i < n; i++) {
-		if ((bp = bundle_path_find(u[i].bu_path, u[i].bu_pathlen)) ==
-		    NULL)
+		if ((bp = bundle_path_find(u[i].bu_path, u[i].bu_pathlen,
+		    &hint)) == NULL)
 			return bundle_fail(err, errlen, BUNDLE_EMALFORMED,
 			    "unit %zu: '%.*s' is not a unit path of leaf "
 			    "format v1", i, (int)u[i].bu_pathlen,
@@ -759,8 +776,9 @@ bundle_check(const struct bundle_policy *p, const struct bundle_unit *u,
 		    err, errlen)) != 0)
 			return rc;
 	}
+	hint = 0;
 	for (i = 0; i < n; i++) {
-		bp = bundle_path_find(u[i].bu_path, u[i].bu_pathlen);
+		bp = bundle_path_find(u[i].bu_path, u[i].bu_pathlen, &hint);
 		r = u[i].bu_reason;
 		cls = info->bi_class;
 		if (r == BUNDLE_DISCLOSED) {
@@ -954,14 +972,20 @@ bundle_puts(struct bundle_buf *b, const char *s)
 static void
 bundle_puthex(struct bundle_buf *b, const uint8_t *p, size_t n)
 {
-	static const char digits[] = "0123456789abcdef";
+	static const char pairs[] =
+	    "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
+	    "202122232425262728292a2b2c2d2e2f303132333435363738393a3b3c3d3e3f"
+	    "404142434445464748494a4b4c4d4e4f505152535455565758595a5b5c5d5e5f"
+	    "606162636465666768696a6b6c6d6e6f707172737475767778797a7b7c7d7e7f"
+	    "808182838485868788898a8b8c8d8e8f909192939495969798999a9b9c9d9e9f"
+	    "a0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3b4b5b6b7b8b9babbbcbdbebf"
+	    "c0c1c2c3c4c5c6c7c8c9cacbcccdcecfd0d1d2d3d4d5d6d7d8d9dadbdcdddedf"
+	    "e0e1e2e3e4e5e6e7e8e9eaebecedeeeff0f1f2f3f4f5f6f7f8f9fafbfcfdfeff";
 	char *o = b->bb_data + b->bb_len;
 	size_t i;
 
-	for (i = 0; i < n; i++) {
-		o[2 * i] = digits[p[i] >> 4];
-		o[2 * i + 1] = digits[p[i] & 0x0f];
-	}
+	for (i = 0; i < n; i++)
+		memcpy(o + 2 * i, pairs + 2 * p[i], 2);
 	b->bb_len += 2 * n;
 }
 
@@ -1158,6 +1182,13 @@ bundle_json_string(struct bundle_json *j, char **s, size_t *len)
 	return 0;
 }
 
+/* Whether the string s (len bytes) is the constant k. */
+static int
+bundle_is(const char *s, size_t len, const char *k)
+{
+	return strlen(k) == len && memcmp(s, k, len) == 0;
+}
+
 /*
  * Reads a JSON string after white space as bundle_json_string() does,
  * but without copying one of plain printable ASCII (keys, paths,
@@ -1180,6 +1211,43 @@ bundle_json_raw(struct bundle_json *j, char **s, size_t *len)
 	*s = j->bj_p + 1;
 	*len = (size_t)(p - *s);
 	j->bj_p = p + 1;
+	return 0;
+}
+
+/*
+ * Reads an object key after white space: *which is its index among the
+ * n keys, or n for another one (*key, *klen are then what it is). The
+ * keys as we write them are matched in place, before any scanning.
+ */
+static int
+bundle_json_key(struct bundle_json *j, const char *const *keys, size_t n,
+    size_t *which, char **key, size_t *klen)
+{
+	size_t i, l;
+	char *p;
+
+	bundle_json_ws(j);
+	p = j->bj_p;
+	if (p < j->bj_end && *p == '"')
+		for (i = 0; i < n; i++) {
+			if (p + 1 >= j->bj_end || p[1] != keys[i][0])
+				continue;
+			l = strlen(keys[i]);
+			if ((size_t)(j->bj_end - p) > l + 1 &&
+			    memcmp(p + 1, keys[i], l) == 0 && p[l + 1] == '"') {
+				j->bj_p = p + l + 2;
+				*which = i;
+				*key = p + 1;
+				*klen = l;
+				return 0;
+			}
+		}
+	if (bundle_json_raw(j, key, klen) != 0)
+		return BUNDLE_EMALFORMED;
+	for (i = 0; i < n; i++)
+		if (bundle_is(*key, *klen, keys[i]))
+			break;
+	*which = i;
 	return 0;
 }
 
@@ -1218,12 +1286,6 @@ bundle_json_hex(struct bundle_json *j, const char *what, uint8_t *out,
 	    what, max);
 }
 
-/* Whether the string s (len bytes) is the constant k. */
-static int
-bundle_is(const char *s, size_t len, const char *k)
-{
-	return strlen(k) == len && memcmp(s, k, len) == 0;
-}
 
 /* Reads a JSON integer in [0, MERKLE_SIZE_MAX] after white space. */
 static int
@@ -1305,11 +1367,14 @@ static int
 bundle_json_unit(struct bundle_json *j, struct bundle_record *r,
     uint8_t **bytes)
 {
+	static const char *const keys[] = {	/* by BUNDLE_U_* bit */
+		"path", "value", "salt", "commitment", "withheld"
+	};
 	struct bundle_unit *u;
 	struct leaf_claim *c;
 	unsigned seen = 0, bit;
 	char *key, *s;
-	size_t klen, len, got, want;
+	size_t klen, len, got, want, which;
 	int rc;
 
 	if ((rc = bundle_record_grow(r)) != 0)
@@ -1324,22 +1389,13 @@ bundle_json_unit(struct bundle_json *j, struct bundle_record *r,
 	if (j->bj_p < j->bj_end && *j->bj_p == '}')
 		return bundle_json_fail(j, "unit %zu: empty object", r->br_n);
 	for (;;) {
-		if (bundle_json_raw(j, &key, &klen) != 0 ||
+		if (bundle_json_key(j, keys, 5, &which, &key, &klen) != 0 ||
 		    bundle_json_expect(j, ':') != 0)
 			return BUNDLE_EMALFORMED;
-		if (bundle_is(key, klen, "path"))
-			bit = BUNDLE_U_PATH;
-		else if (bundle_is(key, klen, "value"))
-			bit = BUNDLE_U_VALUE;
-		else if (bundle_is(key, klen, "salt"))
-			bit = BUNDLE_U_SALT;
-		else if (bundle_is(key, klen, "commitment"))
-			bit = BUNDLE_U_COMMIT;
-		else if (bundle_is(key, klen, "withheld"))
-			bit = BUNDLE_U_WITHHELD;
-		else
+		if (which == 5)
 			return bundle_json_fail(j, "unit %zu: unknown key "
 			    "\"%.*s\"", r->br_n, (int)klen, key);
+		bit = 1u << which;
 		if (seen & bit)
 			return bundle_json_fail(j, "unit %zu: key \"%.*s\" "
 			    "given twice", r->br_n, (int)klen, key);
@@ -1465,11 +1521,14 @@ int
 bundle_record_parse(struct bundle_record *r, char *line, size_t len,
     char *err, size_t errlen)
 {
+	static const char *const keys[] = {	/* by BUNDLE_R_* bit */
+		"index", "leaf_hash", "units", "subject_pseudonym"
+	};
 	struct bundle_json j;
 	unsigned seen = 0, bit;
 	uint8_t *bytes, *p;
 	char *key;
-	size_t klen;
+	size_t klen, which;
 	int rc;
 
 	r->br_n = 0;
@@ -1492,20 +1551,13 @@ bundle_record_parse(struct bundle_record *r, char *line, size_t len,
 	if (j.bj_p < j.bj_end && *j.bj_p == '}')
 		return bundle_json_fail(&j, "empty object");
 	for (;;) {
-		if (bundle_json_raw(&j, &key, &klen) != 0 ||
+		if (bundle_json_key(&j, keys, 4, &which, &key, &klen) != 0 ||
 		    bundle_json_expect(&j, ':') != 0)
 			return BUNDLE_EMALFORMED;
-		if (bundle_is(key, klen, "index"))
-			bit = BUNDLE_R_INDEX;
-		else if (bundle_is(key, klen, "leaf_hash"))
-			bit = BUNDLE_R_LEAF;
-		else if (bundle_is(key, klen, "units"))
-			bit = BUNDLE_R_UNITS;
-		else if (bundle_is(key, klen, "subject_pseudonym"))
-			bit = BUNDLE_R_PSEUDONYM;
-		else
+		if (which == 4)
 			return bundle_json_fail(&j, "unknown key \"%.*s\"",
 			    (int)klen, key);
+		bit = 1u << which;
 		if (seen & bit)
 			return bundle_json_fail(&j, "key \"%.*s\" given twice",
 			    (int)klen, key);

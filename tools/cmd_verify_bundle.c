@@ -16,6 +16,7 @@
  * export: one record line at a time in one buffer, the multi-proof walk
  * in at most 64 stack frames; only the table of algorithm ids grows.
  */
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 
@@ -43,11 +44,19 @@
 #define VB_LINE_MAX		((size_t)64 << 20)	/* longest line */
 #define VB_MANIFEST_MAX		((size_t)16 << 20)
 #define VB_SMALL_MAX		((size_t)1 << 20)
+#define VB_DROP			((size_t)8 << 20)	/* released behind */
 
-/* A file read line by line, hashed as it is read. */
+/*
+ * A file read line by line: read(2) into a buffer, hashed as it is read,
+ * or mapped (records.jsonl: no copy, the digest thread hashes it).
+ */
 struct vb_lines {
 	int		 vl_fd;
 	const char	*vl_name;
+	char		*vl_map;	/* mapped: the file, private */
+	size_t		 vl_maplen;
+	size_t		 vl_dropped;	/* bytes released behind */
+	int		 vl_mapped;
 	char		*vl_buf;
 	size_t		 vl_cap;
 	size_t		 vl_start;	/* unread lines in [start, end) */
@@ -390,9 +399,88 @@ vb_lines_open(struct vb *vb, struct vb_lines *l, const char *name, int hash)
 }
 
 /*
- * The next line (*line, *len bytes without its newline, NUL-terminated,
- * writable until the next call). Returns 1, 0 at the end, -1 on an I/O
- * error or a line longer than VB_LINE_MAX (said).
+ * Maps the bundle's file name for reading line by line, without copy
+ * (MAP_PRIVATE: in-place unescaping writes only to our pages). 0, 1
+ * (missing: said), -1 (I/O: said).
+ */
+static int
+vb_lines_map(struct vb *vb, struct vb_lines *l, const char *name)
+{
+	struct stat sb;
+
+	l->vl_name = name;
+	l->vl_mapped = 1;
+	if ((l->vl_fd = openat(vb->vb_dirfd, name, O_RDONLY | O_CLOEXEC)) ==
+	    -1) {
+		if (errno == ENOENT) {
+			vb_fail(vb, "%s: missing", name);
+			return 1;
+		}
+		vb_io(vb, name, errno);
+		return -1;
+	}
+	if (fstat(l->vl_fd, &sb) == -1) {
+		vb_io(vb, name, errno);
+		return -1;
+	}
+	if (!S_ISREG(sb.st_mode)) {
+		vb_fail(vb, "%s: not a regular file", name);
+		return 1;
+	}
+	l->vl_maplen = (size_t)sb.st_size;
+	l->vl_bytes = (uint64_t)sb.st_size;
+	if (l->vl_maplen == 0)
+		return 0;
+	l->vl_map = mmap(NULL, l->vl_maplen, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE, l->vl_fd, 0);
+	if (l->vl_map == MAP_FAILED) {
+		l->vl_map = NULL;
+		vb_io(vb, name, errno);
+		return -1;
+	}
+	(void)madvise(l->vl_map, l->vl_maplen, MADV_SEQUENTIAL);
+	return 0;
+}
+
+/*
+ * vb_line() of a mapped file: the line is a view into the map, without
+ * its newline and not NUL-terminated. The pages behind the line are
+ * released every VB_DROP bytes, so memory stays flat.
+ */
+static int
+vb_line_mapped(struct vb *vb, struct vb_lines *l, char **line, size_t *len)
+{
+	char *nl;
+	size_t keep;
+
+	if (l->vl_start >= l->vl_maplen)
+		return 0;
+	keep = l->vl_start & ~((size_t)sysconf(_SC_PAGESIZE) - 1);
+	if (keep - l->vl_dropped >= VB_DROP) {
+		(void)madvise(l->vl_map + l->vl_dropped, keep - l->vl_dropped,
+		    MADV_DONTNEED);
+		l->vl_dropped = keep;
+	}
+	*line = l->vl_map + l->vl_start;
+	l->vl_line++;
+	nl = memchr(*line, '\n', l->vl_maplen - l->vl_start);
+	if (nl == NULL) {
+		*len = l->vl_maplen - l->vl_start;
+		l->vl_start = l->vl_maplen;
+		vb_fail(vb, "%s: line %" PRIu64 " does not end in a newline",
+		    l->vl_name, l->vl_line);
+		return 1;
+	}
+	*len = (size_t)(nl - *line);
+	l->vl_start += *len + 1;
+	return 1;
+}
+
+/*
+ * The next line (*line, *len bytes without its newline, writable until
+ * the next call; NUL-terminated unless the file is mapped). Returns 1,
+ * 0 at the end, -1 on an I/O error or a line longer than VB_LINE_MAX
+ * (said).
  */
 static int
 vb_line(struct vb *vb, struct vb_lines *l, char **line, size_t *len)
@@ -401,6 +489,8 @@ vb_line(struct vb *vb, struct vb_lines *l, char **line, size_t *len)
 	size_t scan = l->vl_start;
 	ssize_t n;
 
+	if (l->vl_mapped)
+		return vb_line_mapped(vb, l, line, len);
 	for (;;) {
 		nl = memchr(l->vl_buf + scan, '\n', l->vl_end - scan);
 		if (nl != NULL || (l->vl_eof && l->vl_end > l->vl_start))
@@ -486,6 +576,9 @@ vb_lines_close(struct vb_lines *l)
 		EVP_MD_CTX_free(l->vl_md);
 	}
 	l->vl_md = NULL;
+	if (l->vl_map != NULL)
+		munmap(l->vl_map, l->vl_maplen);
+	l->vl_map = NULL;
 	if (l->vl_fd >= 0)
 		close(l->vl_fd);
 	l->vl_fd = -1;
@@ -829,7 +922,7 @@ vb_records(struct vb *vb)
 		vb_io(vb, BUNDLE_RECORDS, ENOMEM);
 		return;
 	}
-	if (vb_lines_open(vb, &vb->vb_rec, BUNDLE_RECORDS, 0) != 0 ||
+	if (vb_lines_map(vb, &vb->vb_rec, BUNDLE_RECORDS) != 0 ||
 	    vb_digest_start(vb, &vb->vb_recsha, BUNDLE_RECORDS) != 0)
 		return;
 	rc = vb_lines_open(vb, &vb->vb_proof, BUNDLE_PROOF, 1);

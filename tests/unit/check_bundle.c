@@ -1651,6 +1651,18 @@ START_TEST(test_tampered)
 	check_replace(check_path("t9/records.jsonl"), "{\"index\":1,",
 	    "{\"index\":1,,");
 	check_fails(t, "records.jsonl line 2: malformed: column 12");
+	/* The last line without its newline. */
+	t = check_pathbuf(tb, sizeof(tb), "t10");
+	check_copy(b, t);
+	buf = check_read(check_path("t10/records.jsonl"), &len);
+	check_write(check_path("t10/records.jsonl"), buf, len - 1);
+	free(buf);
+	check_fails(t, "records.jsonl: line 300 does not end in a newline");
+	/* An empty records.jsonl: every count differs, the proof fails. */
+	t = check_pathbuf(tb, sizeof(tb), "t11");
+	check_copy(b, t);
+	check_write(check_path("t11/records.jsonl"), "", 0);
+	check_fails(t, "a record of that range was dropped");
 }
 END_TEST
 
