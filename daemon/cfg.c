@@ -13,8 +13,9 @@
  * "key = value" lines, whole-line comments starting with '#' or ';',
  * optional sections. A key is an option's long name; it may stand
  * before the first section or in its own section ([daemon], [limits],
- * [checkpoints], [log]; cfg_sections[]). Unknown keys and sections, a
- * key in another option's section, a key given twice (except listen),
+ * [checkpoints], [access], [log]; cfg_sections[]). Unknown keys and
+ * sections, a key in another option's section, a key given twice
+ * (except listen and allow),
  * bad values, over-long lines and syntax errors are refused with the
  * line. Precedence: defaults, then the file, then the command line
  * (cfg_load() records which options the command line set and lays them
@@ -49,7 +50,10 @@ enum cfg_type {
 	CFG_T_FLAG,		/* command line: no argument; file: yes/no */
 	CFG_T_SWITCH,		/* on or off (yes/no), always an argument */
 	CFG_T_COUNT,		/* command line: counts; file: a number */
-	CFG_T_MODE		/* command line only: sets cf_mode to co_min */
+	CFG_T_MODE,		/* command line only: sets cf_mode to co_min */
+	CFG_T_OCTAL,		/* file mode bits, 0 to 0777, in octal */
+	CFG_T_GROUP,		/* a group name or number, resolved */
+	CFG_T_ALLOW		/* an allow rule (allow.c), repeatable */
 };
 
 #define CFG_F_CMDLINE	0x01	/* not settable from a configuration file */
@@ -63,7 +67,7 @@ enum cfg_type {
 
 /* The sections of the file, in --dump-config order. */
 static const char *const cfg_sections[] = {
-	"daemon", "limits", "checkpoints", "log"
+	"daemon", "limits", "checkpoints", "access", "log"
 };
 #define CFG_NSECTIONS	(sizeof(cfg_sections) / sizeof(cfg_sections[0]))
 
@@ -114,6 +118,15 @@ static const struct cfg_opt cfg_opts[] = {
 	    CFG_OFF(cf_commit_max), CFG_F_RELOAD, "limits", "N",
 	    "most records in one transaction (a batch is\n"
 	    "never split)" },
+	{ "handshake-timeout", 0, CFG_T_UINT, 1, 3600, "10",
+	    CFG_OFF(cf_handshake_timeout), CFG_F_RELOAD, "limits", "S",
+	    "close a connection that sent no complete Hello\n"
+	    "S seconds after it was accepted" },
+	{ "idle-timeout", 0, CFG_T_UINT, 0, 7 * 24 * 3600, "600",
+	    CFG_OFF(cf_idle_timeout), CFG_F_RELOAD, "limits", "S",
+	    "close a connection after S seconds without a\n"
+	    "complete frame while nothing is owed to it\n"
+	    "(0: never; a reload applies to later Hellos)" },
 	{ "key", 0, CFG_T_PATH, 1, CFG_PATH_MAX - 1, NULL, CFG_OFF(cf_key),
 	    0, "daemon", "FILE",
 	    "the checkpoint signing key; it must exist\n"
@@ -136,6 +149,19 @@ static const struct cfg_opt cfg_opts[] = {
 	    "keep the Merkle tree and sign checkpoints; off\n"
 	    "is for measurement only: the log is then not\n"
 	    "verifiable (only on a store without a tree)" },
+	{ "socket-mode", 0, CFG_T_OCTAL, 0, 0777, "0660",
+	    CFG_OFF(cf_socket_mode), 0, "access", "MODE",
+	    "permission bits of the Unix sockets (octal)" },
+	{ "socket-group", 0, CFG_T_GROUP, 1, CFG_GROUP_MAX - 1, NULL,
+	    CFG_OFF(cf_socket_group), 0, "access", "GROUP",
+	    "group of the Unix sockets, a name or a number\n"
+	    "(default: the daemon's)" },
+	{ "allow", 0, CFG_T_ALLOW, 1, ALLOW_RULES_MAX, NULL,
+	    CFG_OFF(cf_allow), CFG_F_RELOAD, "access", "RULE",
+	    "who may write as which producer on a Unix\n"
+	    "socket: 'uid:USER producers=P1,P2' or\n"
+	    "'gid:GROUP producers=P*'; repeatable; with no\n"
+	    "rule any peer may use any producer id" },
 	{ "verbose", 'v', CFG_T_COUNT, 0, 3, NULL, CFG_OFF(cf_verbose),
 	    CFG_F_RELOAD, "log", NULL,
 	    "log more (debug); -vv adds libevent's messages\n"
@@ -387,7 +413,7 @@ cfg_check_string(const struct cfg_opt *o, const char *shown,
 		return cfg_fail(err, errlen, "%s: '%.32s...': %zu bytes, "
 		    "longer than the limit of %" PRIu64, shown, value, len,
 		    o->co_max);
-	if (o->co_type == CFG_T_NAME)
+	if (o->co_type == CFG_T_NAME || o->co_type == CFG_T_GROUP)
 		for (i = 0; i < len; i++)
 			if (value[i] <= 0x20 || value[i] >= 0x7f)
 				return cfg_fail(err, errlen, "%s: '%s': byte "
@@ -422,6 +448,50 @@ cfg_add_endpoint(struct cfg *cf, const char *shown, const char *value,
 	return 0;
 }
 
+/* Adds one allow rule; the same rule twice is an error. */
+static int
+cfg_add_allow(struct cfg *cf, const char *shown, const char *value,
+    char *err, size_t errlen)
+{
+	struct allow_rule *r;
+	char msg[ALLOW_TEXT_MAX + 256];
+	size_t i;
+
+	if (cf->cf_nallow >= ALLOW_RULES_MAX)
+		return cfg_fail(err, errlen, "%s: more than %d rules", shown,
+		    ALLOW_RULES_MAX);
+	r = &cf->cf_allow[cf->cf_nallow];
+	if (allow_parse(value, r, msg, sizeof(msg)) == -1)
+		return cfg_fail(err, errlen, "%s: %s", shown, msg);
+	for (i = 0; i < cf->cf_nallow; i++)
+		if (strcmp(cf->cf_allow[i].ar_text, r->ar_text) == 0)
+			return cfg_fail(err, errlen, "%s: '%s' given twice",
+			    shown, value);
+	cf->cf_nallow++;
+	return 0;
+}
+
+/*
+ * Parses file mode bits in octal ("0660", "660"): 1 to 4 octal digits,
+ * at most max. Returns 0 with *out set, or -1.
+ */
+static int
+cfg_parse_octal(const char *s, uint64_t max, uint64_t *out)
+{
+	uint64_t v = 0;
+	size_t i;
+
+	for (i = 0; s[i] != '\0'; i++) {
+		if (s[i] < '0' || s[i] > '7' || i >= 4)
+			return -1;
+		v = v * 8 + (uint64_t)(s[i] - '0');
+	}
+	if (i == 0 || v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
 /*
  * Applies value to option o. shown is the option as the user wrote it
  * ("--max-frame", "-v" or a file key) for error messages; value is NULL
@@ -432,7 +502,9 @@ static int
 cfg_apply(struct cfg *cf, const struct cfg_opt *o, const char *shown,
     const char *value, int is_default, char *err, size_t errlen)
 {
+	char msg[256];
 	uint64_t v;
+	uint32_t gid;
 	int *ip, b, rc;
 
 	switch (o->co_type) {
@@ -459,6 +531,22 @@ cfg_apply(struct cfg *cf, const struct cfg_opt *o, const char *shown,
 	case CFG_T_ENDPOINT:
 		return cfg_add_endpoint(cf, shown, value, is_default, err,
 		    errlen);
+	case CFG_T_ALLOW:
+		return cfg_add_allow(cf, shown, value, err, errlen);
+	case CFG_T_OCTAL:
+		if (cfg_parse_octal(value, o->co_max, &v) == -1)
+			return cfg_fail(err, errlen, "%s: '%s' is not a mode "
+			    "in octal from 0 to %04" PRIo64 " (e.g. 0660)",
+			    shown, value, o->co_max);
+		*(uint64_t *)cfg_field(cf, o) = v;
+		return 0;
+	case CFG_T_GROUP:
+		if (cfg_check_string(o, shown, value, err, errlen) == -1)
+			return -1;
+		if (allow_group_id(value, &gid, msg, sizeof(msg)) == -1)
+			return cfg_fail(err, errlen, "%s: %s", shown, msg);
+		strcpy(cfg_field(cf, o), value);
+		return 0;
 	case CFG_T_FLAG:
 		ip = cfg_field(cf, o);
 		if (value == NULL) {
@@ -748,7 +836,7 @@ cfg_file_handler(void *arg, const char *section, const char *name,
 	if (section[0] != '\0' && !cfg_section_known(section))
 		return cfg_file_fail(f, f->cff_line, "%s: unknown section "
 		    "[%s] (sections: [daemon], [limits], [checkpoints], "
-		    "[log])", name, section);
+		    "[access], [log])", name, section);
 	if (name[0] == '\0')
 		return cfg_file_fail(f, f->cff_line, "no key before '='");
 	if ((o = cfg_find_long(name, strlen(name))) == NULL)
@@ -761,7 +849,8 @@ cfg_file_handler(void *arg, const char *section, const char *name,
 		return cfg_file_fail(f, f->cff_line, "%s: belongs in [%s], "
 		    "not [%s]", name, o->co_section, section);
 	i = (size_t)(o - cfg_opts);
-	if (f->cff_seen[i] != 0 && o->co_type != CFG_T_ENDPOINT)
+	if (f->cff_seen[i] != 0 && o->co_type != CFG_T_ENDPOINT &&
+	    o->co_type != CFG_T_ALLOW)
 		return cfg_file_fail(f, f->cff_line, "%s: given twice (first "
 		    "on line %d)", name, f->cff_seen[i]);
 	if (cfg_apply(f->cff_cf, o, name, value, 0, msg, sizeof(msg)) == -1)
@@ -834,16 +923,22 @@ cfg_copy_opt(struct cfg *dst, const struct cfg *src, const struct cfg_opt *o)
 	switch (o->co_type) {
 	case CFG_T_PATH:
 	case CFG_T_NAME:
+	case CFG_T_GROUP:
 		memcpy(to, from, o->co_max + 1);
 		break;
 	case CFG_T_BYTES:
 	case CFG_T_UINT:
+	case CFG_T_OCTAL:
 		memcpy(to, from, sizeof(uint64_t));
 		break;
 	case CFG_T_ENDPOINT:
 		memcpy(dst->cf_listen, src->cf_listen, sizeof(dst->cf_listen));
 		dst->cf_nlisten = src->cf_nlisten;
 		dst->cf_listen_given = src->cf_listen_given;
+		break;
+	case CFG_T_ALLOW:
+		memcpy(dst->cf_allow, src->cf_allow, sizeof(dst->cf_allow));
+		dst->cf_nallow = src->cf_nallow;
 		break;
 	default:
 		memcpy(to, from, sizeof(int));
@@ -863,10 +958,20 @@ cfg_opt_equal(const struct cfg *a, const struct cfg *b,
 	switch (o->co_type) {
 	case CFG_T_PATH:
 	case CFG_T_NAME:
+	case CFG_T_GROUP:
 		return strcmp(x, y) == 0;
 	case CFG_T_BYTES:
 	case CFG_T_UINT:
+	case CFG_T_OCTAL:
 		return *(const uint64_t *)x == *(const uint64_t *)y;
+	case CFG_T_ALLOW:
+		if (a->cf_nallow != b->cf_nallow)
+			return 0;
+		for (i = 0; i < a->cf_nallow; i++)
+			if (strcmp(a->cf_allow[i].ar_text,
+			    b->cf_allow[i].ar_text) != 0)
+				return 0;
+		return 1;
 	case CFG_T_ENDPOINT:
 		if (a->cf_nlisten != b->cf_nlisten)
 			return 0;
@@ -895,11 +1000,21 @@ cfg_format(const struct cfg *cf, const struct cfg_opt *o, char *buf,
 	switch (o->co_type) {
 	case CFG_T_PATH:
 	case CFG_T_NAME:
+	case CFG_T_GROUP:
 		snprintf(buf, len, "%s", (const char *)f);
 		break;
 	case CFG_T_BYTES:
 	case CFG_T_UINT:
 		snprintf(buf, len, "%" PRIu64, *(const uint64_t *)f);
+		break;
+	case CFG_T_OCTAL:
+		snprintf(buf, len, "%04" PRIo64, *(const uint64_t *)f);
+		break;
+	case CFG_T_ALLOW:
+		for (i = 0, used = 0; i < cf->cf_nallow && used < len; i++)
+			used += (size_t)snprintf(buf + used, len - used,
+			    "%s%s", i > 0 ? "; " : "",
+			    cf->cf_allow[i].ar_text);
 		break;
 	case CFG_T_SWITCH:
 		snprintf(buf, len, "%s", *(const int *)f ? "on" : "off");
@@ -1130,6 +1245,12 @@ cfg_dump(const struct cfg *cf, FILE *fp)
 				for (k = 0; k < cf->cf_nlisten; k++)
 					fprintf(fp, "%s = %s\n", o->co_name,
 					    cf->cf_listen[k].ep_text);
+				continue;
+			}
+			if (o->co_type == CFG_T_ALLOW) {
+				for (k = 0; k < cf->cf_nallow; k++)
+					fprintf(fp, "%s = %s\n", o->co_name,
+					    cf->cf_allow[k].ar_text);
 				continue;
 			}
 			cfg_format(cf, o, value, sizeof(value));

@@ -36,6 +36,42 @@ struct store;
 struct writer;
 struct writer_batch;
 
+/* allow.c */
+
+#define ALLOW_RULES_MAX		64	/* allow rules in a configuration */
+#define ALLOW_TEXT_MAX		1024	/* longest rule text, with NUL */
+
+enum allow_kind {
+	ALLOW_UID = 1,
+	ALLOW_GID
+};
+
+/* One allow rule: an identity and the producer ids it may use. */
+struct allow_rule {
+	int		 ar_kind;		/* ALLOW_UID or ALLOW_GID */
+	uint32_t	 ar_id;			/* the uid or gid, resolved */
+	size_t		 ar_pats;		/* offset of the patterns */
+	size_t		 ar_npats;		/* their length, commas and all */
+	char		 ar_text[ALLOW_TEXT_MAX];	/* as written */
+};
+
+/* A peer's identity as the allowlist sees it (SO_PEERCRED, -GROUPS). */
+struct allow_peer {
+	uint32_t	 ap_uid;
+	uint32_t	 ap_gid;
+	const uint32_t	*ap_groups;		/* supplementary groups */
+	size_t		 ap_ngroups;
+};
+
+int	 allow_parse(const char *, struct allow_rule *, char *, size_t);
+int	 allow_user_id(const char *, uint32_t *, char *, size_t);
+int	 allow_group_id(const char *, uint32_t *, char *, size_t);
+int	 allow_pattern_match(const char *, size_t, const char *);
+size_t	 allow_match_peer(const struct allow_rule *, size_t,
+	    const struct allow_peer *);
+int	 allow_match_producer(const struct allow_rule *, size_t,
+	    const struct allow_peer *, const char *);
+
 /* cfg.c */
 
 #define CFG_LISTEN_MAX		16	/* --listen given at most this often */
@@ -45,6 +81,7 @@ struct writer_batch;
 #define CFG_PORT_MAX		6
 #define CFG_PATH_MAX		4096
 #define CFG_ORIGIN_MAX		256
+#define CFG_GROUP_MAX		64	/* socket-group, with NUL */
 
 enum cfg_endpoint_type {
 	CFG_EP_UNIX = 1,
@@ -90,6 +127,12 @@ struct cfg {
 	uint64_t	 cf_ckpt_interval;	/* or after this many ms */
 	int		 cf_tree;		/* tree and checkpoints */
 	uint64_t	 cf_hash_threads;	/* leaf threads beside writer */
+	uint64_t	 cf_socket_mode;	/* unix sockets' mode bits */
+	char		 cf_socket_group[CFG_GROUP_MAX];	/* "": ours */
+	struct allow_rule cf_allow[ALLOW_RULES_MAX];	/* who may write */
+	size_t		 cf_nallow;		/* 0: anyone who can connect */
+	uint64_t	 cf_handshake_timeout;	/* s from accept to Hello */
+	uint64_t	 cf_idle_timeout;	/* s without a frame; 0 never */
 	int		 cf_foreground;
 	int		 cf_verbose;
 	int		 cf_mode;		/* CFG_MODE_* */

@@ -17,6 +17,12 @@
  * cfg_load()'s precedence (command line over file, also for listen and
  * -v); --dump-config read back as a file; cfg_reload()'s split between
  * options applied live and those that need a restart.
+ *
+ * TCase "access": the handshake and idle timeouts, socket-mode (octal),
+ * socket-group (a name or a number, resolved), repeated allow rules
+ * (the rule syntax itself is check_allow.c's), in the file's [access]
+ * section, dumped and read back, the command line's rules replacing
+ * the file's, and which of them a reload applies.
  */
 #include <sys/stat.h>
 
@@ -633,8 +639,10 @@ START_TEST(test_usage_lists_every_option)
 	    "[daemon] store listen origin key hash-threads tree;",
 	    "[limits] max-frame", "[checkpoints] checkpoint-entries",
 	    "[log] verbose.", "SIGHUP\nre-reads FILE",
+	    "[access] socket-mode socket-group allow;",
 	    (" max-frame max-pending max-connections commit-max-records\n"
-	    " checkpoint-entries checkpoint-interval verbose;") };
+	    " handshake-timeout idle-timeout checkpoint-entries "
+	    "checkpoint-interval\n allow verbose;") };
 	char *out, *line;
 	size_t i;
 
@@ -818,7 +826,7 @@ START_TEST(test_file_sections)
 {
 	FILE_FAILS("[limit]\nmax-frame = 4K\n", "2: max-frame: unknown "
 	    "section [limit] (sections: [daemon], [limits], [checkpoints], "
-	    "[log])");
+	    "[access], [log])");
 	FILE_FAILS("[daemon]\nstore = /x\nmax-frame = 4K\n",
 	    "3: max-frame: belongs in [limits], not [daemon]");
 	FILE_FAILS("[log]\ncheckpoint-entries = 1\n", "2: checkpoint-entries: "
@@ -1218,6 +1226,216 @@ START_TEST(test_reload_listen_lists)
 }
 END_TEST
 
+START_TEST(test_timeouts)
+{
+	ck_assert_uint_eq(C.cf_handshake_timeout, 10);
+	ck_assert_uint_eq(C.cf_idle_timeout, 600);
+	PARSES("--handshake-timeout", "1", "--idle-timeout", "0");
+	ck_assert_uint_eq(C.cf_handshake_timeout, 1);
+	ck_assert_uint_eq(C.cf_idle_timeout, 0);
+	PARSES("--handshake-timeout=3600", "--idle-timeout=604800");
+	ck_assert_uint_eq(C.cf_handshake_timeout, 3600);
+	ck_assert_uint_eq(C.cf_idle_timeout, 604800);
+	FAILS("--handshake-timeout: '0' is out of range (1..3600)",
+	    "--handshake-timeout", "0");
+	FAILS("--idle-timeout: '604801' is out of range (0..604800)",
+	    "--idle-timeout", "604801");
+	FAILS("--idle-timeout: '10m' is not a number", "--idle-timeout",
+	    "10m");
+}
+END_TEST
+
+START_TEST(test_socket_mode)
+{
+	ck_assert_uint_eq(C.cf_socket_mode, 0660);
+	PARSES("--socket-mode", "0600");
+	ck_assert_uint_eq(C.cf_socket_mode, 0600);
+	PARSES("--socket-mode", "666");
+	ck_assert_uint_eq(C.cf_socket_mode, 0666);
+	PARSES("--socket-mode", "0");
+	ck_assert_uint_eq(C.cf_socket_mode, 0);
+	PARSES("--socket-mode", "0777");
+	ck_assert_uint_eq(C.cf_socket_mode, 0777);
+	FAILS("--socket-mode: '0999' is not a mode in octal from 0 to 0777 "
+	    "(e.g. 0660)", "--socket-mode", "0999");
+	FAILS("--socket-mode: '1777' is not a mode in octal from 0 to 0777 "
+	    "(e.g. 0660)", "--socket-mode", "1777");
+	FAILS("--socket-mode: '00660' is not a mode in octal from 0 to 0777 "
+	    "(e.g. 0660)", "--socket-mode", "00660");
+	FAILS("--socket-mode: 'rw' is not a mode in octal from 0 to 0777 "
+	    "(e.g. 0660)", "--socket-mode", "rw");
+	FAILS("--socket-mode: '' is not a mode in octal from 0 to 0777 "
+	    "(e.g. 0660)", "--socket-mode=");
+}
+END_TEST
+
+START_TEST(test_socket_group)
+{
+	ck_assert_str_eq(C.cf_socket_group, "");
+	PARSES("--socket-group", "nogroup");
+	ck_assert_str_eq(C.cf_socket_group, "nogroup");
+	PARSES("--socket-group", "4242");
+	ck_assert_str_eq(C.cf_socket_group, "4242");
+	FAILS("--socket-group: no group named 'no-such-group-x' (give a name "
+	    "known to this host or a number)", "--socket-group",
+	    "no-such-group-x");
+	FAILS("--socket-group: empty value", "--socket-group", "");
+	FAILS("--socket-group: 'a b': byte 1 is not printable ASCII (no "
+	    "spaces)", "--socket-group", "a b");
+}
+END_TEST
+
+START_TEST(test_allow_options)
+{
+	char arg[32];
+	int i;
+
+	ck_assert_uint_eq(C.cf_nallow, 0);
+	PARSES("--allow", "uid:1000 producers=credit-api,ranker-*",
+	    "--allow=gid:nogroup producers=*");
+	ck_assert_uint_eq(C.cf_nallow, 2);
+	ck_assert_str_eq(C.cf_allow[0].ar_text,
+	    "uid:1000 producers=credit-api,ranker-*");
+	ck_assert_int_eq(C.cf_allow[1].ar_kind, ALLOW_GID);
+	ck_assert_uint_eq(C.cf_allow[1].ar_id, 65534);
+	FAILS("--allow: 'uid:1000 producers=credit-api,ranker-*' given twice",
+	    "--allow", "uid:1000 producers=credit-api,ranker-*");
+	FAILS("--allow: 'uid:1 producers=a,,b': producer pattern 2 is empty",
+	    "--allow", "uid:1 producers=a,,b");
+	FAILS("--allow: requires an argument (RULE)", "--allow");
+	cfg_setup();
+	for (i = 0; i < ALLOW_RULES_MAX; i++) {
+		snprintf(arg, sizeof(arg), "uid:%d producers=p", i);
+		ck_assert_int_eq(cfg_set(&C, "allow", arg, E, sizeof(E)), 0);
+	}
+	ck_assert_int_eq(cfg_set(&C, "allow", "uid:99 producers=p", E,
+	    sizeof(E)), -1);
+	ck_assert_str_eq(E, "allow: more than 64 rules");
+}
+END_TEST
+
+START_TEST(test_file_access)
+{
+	FILE_LOADS("[access]\nsocket-mode = 0600\nsocket-group = nogroup\n"
+	    "allow = uid:root producers=a,b-*\n"
+	    "# a comment\n"
+	    "allow = gid:65534 producers=*\n"
+	    "[limits]\nhandshake-timeout = 3\nidle-timeout = 0\n");
+	ck_assert_uint_eq(C.cf_socket_mode, 0600);
+	ck_assert_str_eq(C.cf_socket_group, "nogroup");
+	ck_assert_uint_eq(C.cf_nallow, 2);
+	ck_assert_uint_eq(C.cf_allow[0].ar_id, 0);
+	ck_assert_str_eq(C.cf_allow[1].ar_text, "gid:65534 producers=*");
+	ck_assert_uint_eq(C.cf_handshake_timeout, 3);
+	ck_assert_uint_eq(C.cf_idle_timeout, 0);
+	FILE_FAILS("[daemon]\nallow = uid:1 producers=x\n", "2: allow: "
+	    "belongs in [access], not [daemon]");
+	FILE_FAILS("[access]\nallow = uid:1 producers=x\nallow = uid:1 "
+	    "producers=x\n", "3: allow: 'uid:1 producers=x' given twice");
+	FILE_FAILS("allow = uid:no-such-user-x producers=x\n", "1: allow: "
+	    "'uid:no-such-user-x producers=x': no user named 'no-such-user-x' "
+	    "(give a name known to this host or a number)");
+	FILE_FAILS("[access]\nsocket-mode = 0660\nsocket-mode = 0600\n",
+	    "3: socket-mode: given twice (first on line 2)");
+	FILE_FAILS("[access]\nsocket-mode = 8\n", "2: socket-mode: '8' is "
+	    "not a mode in octal from 0 to 0777 (e.g. 0660)");
+	FILE_FAILS("[access]\nsocket-group = no-such-group-x\n", "2: "
+	    "socket-group: no group named 'no-such-group-x' (give a name "
+	    "known to this host or a number)");
+	FILE_FAILS("[access]\nallow = uid:1 producers=a ; inline\n", "2: "
+	    "allow: 'uid:1 producers=a ; inline': unexpected '; inline' after "
+	    "the producer list (patterns are separated by commas, without "
+	    "spaces)");
+}
+END_TEST
+
+START_TEST(test_access_dump_and_precedence)
+{
+	char *argv[] = { (char *)(uintptr_t)"algauditd", (char *)(uintptr_t)"-f",
+	    F, (char *)(uintptr_t)"--allow",
+	    (char *)(uintptr_t)"uid:7 producers=cli", NULL };
+	struct cfg orig;
+	char *out, *again;
+
+	/* The command line's rules replace the file's. */
+	file_write_str("[access]\nallow = uid:1 producers=f1\n"
+	    "allow = uid:2 producers=f2\n");
+	ck_assert_int_eq(cfg_load(&C, 5, argv, E, sizeof(E)), 0);
+	ck_assert_uint_eq(C.cf_nallow, 1);
+	ck_assert_str_eq(C.cf_allow[0].ar_text, "uid:7 producers=cli");
+	/* Without it, the file's stay. */
+	ck_assert_int_eq(cfg_load(&C, 3, argv, E, sizeof(E)), 0);
+	ck_assert_uint_eq(C.cf_nallow, 2);
+	/* The dump reads back to the same rules and the same text. */
+	ck_assert_int_eq(cfg_set(&C, "socket-mode", "0640", E, sizeof(E)), 0);
+	ck_assert_int_eq(cfg_set(&C, "socket-group", "0", E, sizeof(E)), 0);
+	ck_assert_int_eq(cfg_set(&C, "idle-timeout", "0", E, sizeof(E)), 0);
+	orig = C;
+	out = dump_string(&C);
+	ck_assert_ptr_nonnull(strstr(out, "\n[access]\nsocket-mode = 0640\n"
+	    "socket-group = 0\nallow = uid:1 producers=f1\n"
+	    "allow = uid:2 producers=f2\n"));
+	ck_assert_ptr_nonnull(strstr(out, "idle-timeout = 0\n"));
+	file_write_str(out);
+	cfg_setup();
+	if (cfg_file_load(&C, F, E, sizeof(E)) != 0)
+		ck_abort_msg("the dump does not load: %s\n%s", E, out);
+	ck_assert_uint_eq(C.cf_nallow, 2);
+	ck_assert_str_eq(C.cf_allow[1].ar_text, orig.cf_allow[1].ar_text);
+	ck_assert_uint_eq(C.cf_socket_mode, 0640);
+	ck_assert_str_eq(C.cf_socket_group, "0");
+	ck_assert_uint_eq(C.cf_idle_timeout, 0);
+	again = dump_string(&C);
+	ck_assert_str_eq(again, out);
+	free(again);
+	free(out);
+}
+END_TEST
+
+START_TEST(test_reload_access)
+{
+	struct reload_log rl;
+	struct cfg next;
+
+	memset(&rl, 0, sizeof(rl));
+	next = C;
+	ck_assert_int_eq(cfg_set(&next, "allow", "uid:1 producers=a", E,
+	    sizeof(E)), 0);
+	ck_assert_int_eq(cfg_set(&next, "allow", "gid:2 producers=b*", E,
+	    sizeof(E)), 0);
+	ck_assert_int_eq(cfg_set(&next, "socket-mode", "0600", E, sizeof(E)),
+	    0);
+	ck_assert_int_eq(cfg_set(&next, "socket-group", "0", E, sizeof(E)),
+	    0);
+	ck_assert_int_eq(cfg_set(&next, "handshake-timeout", "2", E,
+	    sizeof(E)), 0);
+	ck_assert_int_eq(cfg_set(&next, "idle-timeout", "3", E, sizeof(E)),
+	    0);
+	ck_assert_int_eq(cfg_reload(&C, &next, reload_cb, &rl), 5);
+	ck_assert_str_eq(rl.rl_text,
+	    "handshake-timeout:10>2:1;"
+	    "idle-timeout:600>3:1;"
+	    "socket-mode:0660>0600:0;"
+	    "socket-group:>0:0;"
+	    "allow:>uid:1 producers=a; gid:2 producers=b*:1;");
+	/* The rules and the timeouts are live; the socket's are not. */
+	ck_assert_uint_eq(C.cf_nallow, 2);
+	ck_assert_str_eq(C.cf_allow[1].ar_text, "gid:2 producers=b*");
+	ck_assert_uint_eq(C.cf_handshake_timeout, 2);
+	ck_assert_uint_eq(C.cf_idle_timeout, 3);
+	ck_assert_uint_eq(C.cf_socket_mode, 0660);
+	ck_assert_str_eq(C.cf_socket_group, "");
+	/* Removing every rule is a change too. */
+	memset(&rl, 0, sizeof(rl));
+	next = C;
+	next.cf_nallow = 0;
+	ck_assert_int_eq(cfg_reload(&C, &next, reload_cb, &rl), 1);
+	ck_assert_str_eq(rl.rl_text, "allow:uid:1 producers=a; gid:2 "
+	    "producers=b*>:1;");
+	ck_assert_uint_eq(C.cf_nallow, 0);
+}
+END_TEST
+
 /* One suite for the module, one TCase per function family. */
 static Suite *
 cfg_suite(void)
@@ -1283,6 +1501,17 @@ cfg_suite(void)
 	tcase_add_test(tc, test_dump_is_a_file);
 	tcase_add_test(tc, test_reload);
 	tcase_add_test(tc, test_reload_listen_lists);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("access");
+	tcase_add_checked_fixture(tc, file_setup, file_teardown);
+	tcase_add_test(tc, test_timeouts);
+	tcase_add_test(tc, test_socket_mode);
+	tcase_add_test(tc, test_socket_group);
+	tcase_add_test(tc, test_allow_options);
+	tcase_add_test(tc, test_file_access);
+	tcase_add_test(tc, test_access_dump_and_precedence);
+	tcase_add_test(tc, test_reload_access);
 	suite_add_tcase(s, tc);
 	return s;
 }
