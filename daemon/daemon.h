@@ -216,6 +216,8 @@ struct peer {
 };
 
 int	 listener_start_all(struct daemon *);
+int	 listener_peer_groups(int, uint32_t **, size_t *);
+void	 listener_log_access(const struct daemon *);
 void	 listener_stop_all(struct daemon *);
 void	 listener_free_all(struct daemon *);
 void	 listener_describe(const struct daemon *, char *, size_t);

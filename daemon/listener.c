@@ -4,11 +4,14 @@
  *
  * One evconnlistener per --listen endpoint (a TCP host that resolves to
  * several addresses gets one per address). A Unix socket is created
- * with mode 0660; a stale socket file left by a dead daemon is removed,
- * a live one means another algauditd is running and start-up fails. The
- * socket file is removed again at shutdown. Accepted sockets are handed
- * to conn.c with the peer's identity: SO_PEERCRED uid/gid/pid on a Unix
- * socket, "ip:port" on TCP. When accept() runs out of descriptors
+ * with mode 0600 and then given --socket-group and --socket-mode
+ * (default 0660) before it listens; a stale socket file left by a dead
+ * daemon is removed, a live one means another algauditd is running and
+ * start-up fails. The socket file is removed again at shutdown.
+ * Accepted sockets are handed to conn.c with the peer's identity:
+ * SO_PEERCRED uid/gid/pid on a Unix socket, "ip:port" on TCP; conn.c
+ * checks it against the allow rules (listener_peer_groups() gives it
+ * the peer's supplementary groups). When accept() runs out of descriptors
  * (EMFILE, ENFILE) the listeners pause for a second instead of spinning;
  * beyond --max-connections new sockets are closed at once. This file
  * never reads or writes a connection.
@@ -38,6 +41,7 @@
 
 #define LISTENER_BACKLOG	512
 #define LISTENER_PAUSE_SEC	1	/* back-off after EMFILE/ENFILE */
+#define LISTENER_GROUPS		64	/* supplementary groups, first try */
 
 struct listener {
 	TAILQ_ENTRY(listener)	 l_entry;
@@ -50,6 +54,47 @@ struct listener {
 	dev_t			 l_dev;		/* the socket file we made */
 	ino_t			 l_ino;
 };
+
+/*
+ * Reads the supplementary groups of the peer of Unix socket fd, as the
+ * kernel recorded them at connect (SO_PEERGROUPS), into a new array.
+ * Returns 0 with *groups (caller frees; NULL when *n is 0) and *n set,
+ * or -1 with errno set.
+ */
+int
+listener_peer_groups(int fd, uint32_t **groups, size_t *n)
+{
+	gid_t small[LISTENER_GROUPS], *buf = small;
+	socklen_t len = sizeof(small);
+	size_t i, k;
+	int rc;
+
+	*groups = NULL;
+	*n = 0;
+	rc = getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, buf, &len);
+	if (rc == -1 && errno == ERANGE) {
+		/* len is now what the peer's groups need. */
+		if ((buf = malloc(len > 0 ? len : 1)) == NULL)
+			return -1;
+		rc = getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, buf, &len);
+	}
+	if (rc == -1)
+		goto out;
+	k = len / sizeof(gid_t);
+	if (k > 0) {
+		if ((*groups = calloc(k, sizeof(**groups))) == NULL) {
+			rc = -1;
+			goto out;
+		}
+		for (i = 0; i < k; i++)
+			(*groups)[i] = (uint32_t)buf[i];
+		*n = k;
+	}
+out:
+	if (buf != small)
+		free(buf);
+	return rc == -1 ? -1 : 0;
+}
 
 /* Fills p from an accepted socket: credentials or "ip:port". */
 static void
@@ -248,7 +293,49 @@ listener_unix_stale(const char *path, const struct sockaddr_un *sun)
 	return 0;
 }
 
-/* Creates, binds (mode 0660) and listens on a Unix socket. */
+/*
+ * Gives the socket file just bound its group (--socket-group) and mode
+ * (--socket-mode). Until then it is 0600, so nobody else could connect
+ * in between. Returns 0, or -1 after logging.
+ */
+static int
+listener_unix_access(struct listener *l)
+{
+	const struct cfg *cf = &l->l_d->d_cfg;
+	const char *path = l->l_ep->ep_path;
+	char err[256], group[CFG_GROUP_MAX + 32];
+	uint32_t gid;
+
+	group[0] = '\0';
+	if (cf->cf_socket_group[0] != '\0') {
+		/* Resolved again: the name may have changed since -n. */
+		if (allow_group_id(cf->cf_socket_group, &gid, err,
+		    sizeof(err)) == -1) {
+			log_warnx("%s: --socket-group: %s", l->l_name, err);
+			return -1;
+		}
+		if (chown(path, (uid_t)-1, (gid_t)gid) == -1) {
+			log_warn("%s: cannot give the socket group %s (gid "
+			    "%u)", l->l_name, cf->cf_socket_group, gid);
+			return -1;
+		}
+		snprintf(group, sizeof(group), ", group %s (gid %u)",
+		    cf->cf_socket_group, gid);
+	}
+	if (chmod(path, (mode_t)cf->cf_socket_mode) == -1) {
+		log_warn("%s: cannot give the socket mode %04o", l->l_name,
+		    (unsigned)cf->cf_socket_mode);
+		return -1;
+	}
+	log_info("%s: socket mode %04o%s", l->l_name,
+	    (unsigned)cf->cf_socket_mode, group);
+	return 0;
+}
+
+/*
+ * Creates, binds and listens on a Unix socket, with the configured
+ * mode and group.
+ */
 static int
 listener_open_unix(struct listener *l)
 {
@@ -268,8 +355,8 @@ listener_open_unix(struct listener *l)
 		log_warn("%s: socket", l->l_name);
 		return -1;
 	}
-	/* The umask makes the file 0660 from its creation on. */
-	old = umask(0117);
+	/* The umask makes the file 0600 from its creation on. */
+	old = umask(0177);
 	rc = bind(fd, (struct sockaddr *)&sun, sizeof(sun));
 	umask(old);
 	if (rc == -1) {
@@ -281,6 +368,10 @@ listener_open_unix(struct listener *l)
 	if (stat(path, &st) == 0) {
 		l->l_dev = st.st_dev;
 		l->l_ino = st.st_ino;
+	}
+	if (listener_unix_access(l) == -1) {
+		close(fd);
+		return -1;
 	}
 	l->l_evl = evconnlistener_new(l->l_d->d_base, listener_accept_cb, l,
 	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, LISTENER_BACKLOG,
@@ -384,6 +475,40 @@ listener_open_tcp(struct daemon *d, const struct cfg_endpoint *ep)
 }
 
 /*
+ * Logs who may write: loudly when no allow rule restricts the Unix
+ * sockets, and that TCP peers are never checked against the rules. At
+ * start and after every SIGHUP.
+ */
+void
+listener_log_access(const struct daemon *d)
+{
+	const struct cfg *cf = &d->d_cfg;
+	size_t i;
+	int tcp = 0, unx = 0;
+
+	for (i = 0; i < cf->cf_nlisten; i++) {
+		if (cf->cf_listen[i].ep_type == CFG_EP_TCP)
+			tcp = 1;
+		else
+			unx = 1;
+	}
+	if (unx && cf->cf_nallow == 0)
+		log_warnx("access: no allow rules: any local process that can "
+		    "connect to the Unix socket may write as any producer id "
+		    "(restrict it with allow rules; docs/OPERATIONS.md)");
+	else if (unx)
+		log_info("access: %zu allow rules; a Unix socket peer that "
+		    "matches none is refused, and may use only the producer "
+		    "ids of the rules it matches", cf->cf_nallow);
+	if (tcp)
+		log_warnx("access: TCP peers are not authenticated%s: any "
+		    "process that reaches a TCP listener may write as any "
+		    "producer id; keep plain TCP on loopback",
+		    cf->cf_nallow > 0 ? " and the allow rules do not apply to "
+		    "them" : "");
+}
+
+/*
  * Opens every configured endpoint and starts accepting (once the loop
  * runs). Returns 0, or -1 after logging; then listener_free_all()
  * cleans up what was opened.
@@ -413,6 +538,7 @@ listener_start_all(struct daemon *d)
 	}
 	TAILQ_FOREACH(l, &d->d_listeners, l_entry)
 		evconnlistener_set_error_cb(l->l_evl, listener_error_cb);
+	listener_log_access(d);
 	return 0;
 }
 

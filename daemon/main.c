@@ -128,6 +128,8 @@ main_reload(struct daemon *d)
 	    d->d_cfg.cf_ckpt_entries, d->d_cfg.cf_ckpt_interval);
 	/* A higher --max-pending may let paused producers go on. */
 	conn_after_done(d);
+	/* Who may write, as the new rules say (new Hellos use them). */
+	listener_log_access(d);
 	log_info("SIGHUP: %s reloaded: %d options changed, %d of them need "
 	    "a restart", d->d_cfg.cf_file, changed, restart);
 }
