@@ -1610,8 +1610,12 @@ cmd_export(int argc, char **argv)
 		ex->ex_tty = !ex->ex_quiet && isatty(STDERR_FILENO);
 		rc = export_run(ex);
 	}
-	if (rc != TOOLS_EXIT_OK)
+	if (rc != TOOLS_EXIT_OK) {
+		/* The writer threads first: then nothing writes any more. */
+		(void)export_out_stop(&ex->ex_rec);
+		(void)export_out_stop(&ex->ex_proof);
 		export_cleanup(ex);
+	}
 	export_free(ex);
 	free(ex);
 	return rc;

@@ -296,6 +296,15 @@ expect_rc 3 "$AUDIT" verify-bundle "$T/b7" --key "$VKEY" --since-bundle \
 grep -q "consistency.json: starts from another checkpoint" "$T/err" ||
     fail "verify --since-bundle foreign: $(cat "$T/err")"
 
+say "a store whose entries do not match its tree gives no bundle"
+cp -a "$STORE" "$T/bad"
+"$TAMPER" "$T/bad" get entries u64:5 "$T/e5"
+"$TAMPER" "$T/bad" put entries u64:6 "$T/e5"
+expect_rc 3 "$AUDIT" export --store "$T/bad" --out "$T/bb" --quiet
+grep -q "do not give the root of its checkpoint at size 1405: run \
+\`algaudit verify\`" "$T/err" || fail "bad store: $(cat "$T/err")"
+[ ! -e "$T/bb" ] || fail "a failed export left $T/bb"
+
 say "never overwrite; usage errors"
 expect_rc 1 "$AUDIT" export --store "$STORE" --out "$T/b1" --quiet
 grep -q "exists; refusing to overwrite" "$T/err" || fail "overwrite"
