@@ -154,6 +154,14 @@ client_deadline(uint32_t ms)
 	return ts;
 }
 
+/* Whether a is before b. */
+static int
+client_timespec_before(struct timespec a, struct timespec b)
+{
+	return a.tv_sec < b.tv_sec ||
+	    (a.tv_sec == b.tv_sec && a.tv_nsec < b.tv_nsec);
+}
+
 /*
  * Sends a diagnostic to the application's log callback, if it set one.
  * Keeps errno.
@@ -475,14 +483,22 @@ algaudit_log_sync(struct algaudit_client *c, struct algaudit_record *rec,
 static int
 client_flush(struct algaudit_client *c, uint32_t timeout_ms)
 {
-	struct timespec deadline;
-	uint64_t target;
-	int rc = 0;
+	struct timespec deadline, wait;
+	uint64_t target, losses = 0;
+	int rc = 0, owed;
 
 	deadline = client_deadline(timeout_ms);
 	target = queue_head(c->c_q);
+	/*
+	 * Records dropped before the call are owed a loss record, which
+	 * the I/O thread queues once the queue has room: wait until it is
+	 * queued, then for it too.
+	 */
+	owed = atomic_load(&c->c_drop_pending) > 0;
+	if (owed)
+		losses = io_loss_records(c->c_io);
 	pthread_mutex_lock(&c->c_lock);
-	if (c->c_done_pos >= target && c->c_old_done >= c->c_old) {
+	if (!owed && c->c_done_pos >= target && c->c_old_done >= c->c_old) {
 		pthread_mutex_unlock(&c->c_lock);
 		return 0;
 	}
@@ -490,12 +506,29 @@ client_flush(struct algaudit_client *c, uint32_t timeout_ms)
 	pthread_mutex_unlock(&c->c_lock);
 	io_wake(c->c_io, 0);
 	pthread_mutex_lock(&c->c_lock);
-	while ((c->c_done_pos < target || c->c_old_done < c->c_old) &&
-	    atomic_load(&c->c_state) != CLIENT_FENCED && rc != ETIMEDOUT)
-		rc = pthread_cond_timedwait(&c->c_done, &c->c_lock, &deadline);
+	for (;;) {
+		if (owed && io_loss_records(c->c_io) != losses) {
+			target = queue_head(c->c_q);
+			owed = 0;
+		}
+		if ((!owed && c->c_done_pos >= target &&
+		    c->c_old_done >= c->c_old) ||
+		    atomic_load(&c->c_state) == CLIENT_FENCED ||
+		    rc == ETIMEDOUT)
+			break;
+		/* Owed: look again every 10 ms (no signal tells us). */
+		wait = deadline;
+		if (owed && client_timespec_before(client_deadline(10),
+		    deadline))
+			wait = client_deadline(10);
+		rc = pthread_cond_timedwait(&c->c_done, &c->c_lock, &wait);
+		if (rc == ETIMEDOUT && owed &&
+		    client_timespec_before(client_deadline(0), deadline))
+			rc = 0;
+	}
 	atomic_fetch_sub(&c->c_nwaiters, 1);
-	rc = c->c_done_pos >= target && c->c_old_done >= c->c_old ? 0 :
-	    atomic_load(&c->c_state) == CLIENT_FENCED ? ALGAUDIT_EFENCED :
+	rc = !owed && c->c_done_pos >= target && c->c_old_done >= c->c_old ?
+	    0 : atomic_load(&c->c_state) == CLIENT_FENCED ? ALGAUDIT_EFENCED :
 	    ALGAUDIT_ETIMEDOUT;
 	pthread_mutex_unlock(&c->c_lock);
 	return rc;
