@@ -15,10 +15,37 @@
  * protocol error queues a fatal Error, stops reading, and closes the
  * connection once the Error is flushed (or after a short linger).
  *
+ * Who may write: on a Unix socket with allow rules configured, a peer
+ * whose uid and groups match no rule gets Error{UNAUTHORIZED, fatal}
+ * at accept, before anything it sent is read; a listed peer whose Hello
+ * names a producer id none of its rules allows gets the same at the
+ * Hello, before it can fence anyone. The Hello is checked against the
+ * rules of that moment (a SIGHUP may have changed them since accept).
+ * TCP peers are not checked.
+ *
+ * Time limits: a connection must complete its Hello within
+ * --handshake-timeout seconds of accept, and the first frame may be at
+ * most CONN_HELLO_FRAME_MAX bytes, so a peer that never says who it is
+ * holds little for little time. After the Welcome, a connection that
+ * completes no frame for --idle-timeout seconds while nothing is owed to
+ * it and it is not paused by us is closed: with an Error{PROTOCOL} when
+ * it stopped in the middle of a frame, silently when it was just quiet
+ * (the client library reconnects when it has something to send).
+ *
  * Back-pressure: reading stops while the client leaves more than
  * CONN_OUTPUT_HIGH bytes of answers unread, and while the bytes queued
  * to the writer exceed --max-pending (the connection waits on the
- * daemon's paused list). conn.c never touches LMDB for writing: it
+ * daemon's paused list). The bytes waiting in the connections' input
+ * buffers (partial frames included) count against --max-pending too:
+ * while batches queued plus input buffered exceed it, no connection
+ * reads more from its socket, except one, the memory owner, which holds
+ * a partial frame and may complete it, so that frames always progress
+ * (a connection past its Hello and not paused for another reason: a
+ * peer before its Hello is closed by the handshake timeout anyway).
+ * Complete frames already in a buffer are still taken off it while the
+ * writer's queue alone is below the bound.
+ *
+ * conn.c never touches LMDB for writing: it
  * hands batches to writer.c and only reads a producer's durable mark.
  * A connection whose batches are still with the writer is kept (CLOSED,
  * on the dead list) until the last completion came back.
@@ -49,6 +76,16 @@
 #define CONN_PAUSE_OUTPUT	0x01	/* the client does not read */
 #define CONN_PAUSE_PENDING	0x02	/* the writer's queue is full */
 #define CONN_PAUSE_ANSWERS	0x04	/* too many answers owed */
+#define CONN_PAUSE_MEMORY	0x08	/* queued + buffered over the bound */
+/* The reasons that put a connection on the daemon's paused list. */
+#define CONN_PAUSE_LISTED	(CONN_PAUSE_PENDING | CONN_PAUSE_MEMORY)
+
+/*
+ * Largest first frame: it must be a Hello, which is well under 1 KiB,
+ * so a peer that has not said who it is cannot make us buffer a whole
+ * --max-frame.
+ */
+#define CONN_HELLO_FRAME_MAX	(64 * 1024)
 
 /*
  * Most answers a connection may owe before it stops being read. Every
@@ -116,7 +153,12 @@ struct conn {
 	int			 c_eof;		/* the peer stopped sending */
 	int			 c_close_when_empty; /* after the answers */
 	int			 c_flushing;	/* last bytes on their way */
-	struct event		*c_timer;	/* Hello, then linger timeout */
+	struct event		*c_timer;	/* Hello, idle, linger */
+	unsigned		 c_handshake;	/* handshake-timeout, s */
+	unsigned		 c_idle;	/* idle-timeout at Welcome */
+	int64_t			 c_active_ms;	/* last activity, mono */
+	struct evbuffer_cb_entry *c_in_cb;	/* counts c_inbuf */
+	size_t			 c_inbuf;	/* bytes in the input buffer */
 	struct event		*c_resume_ev;	/* read more next iteration */
 	uint64_t		 c_batches;	/* statistics for the log */
 	uint64_t		 c_records;
@@ -133,6 +175,8 @@ static void	 conn_close(struct conn *);
 static void	 conn_flush(struct conn *);
 static void	 conn_process(struct conn *, int, int);
 static void	 conn_stop_progress(struct daemon *);
+static void	 conn_mem_resume(struct daemon *);
+static void	 conn_who(const struct conn *, char *, size_t);
 
 /* Returns the name of a connection state, for the log. */
 const char *
@@ -163,6 +207,24 @@ conn_set_state(struct conn *c, int state)
 	c->c_state = state;
 }
 
+/* Returns the monotonic time in ms, for the idle timeout. */
+static int64_t
+conn_mono_ms(void)
+{
+	struct timespec ts;
+
+	if (clock_gettime(CLOCK_MONOTONIC, &ts) == -1)
+		return 0;
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Notes that the connection did something: the idle clock restarts. */
+static void
+conn_touch(struct conn *c)
+{
+	c->c_active_ms = conn_mono_ms();
+}
+
 /* Returns the wall-clock time in ns since the epoch. */
 static int64_t
 conn_now_ns(void)
@@ -187,13 +249,17 @@ conn_printable(char *dst, size_t len, const char *src)
 	dst[i] = '\0';
 }
 
-/* Returns 1 when the connection may take another frame off its input. */
+/*
+ * Returns 1 when the connection may take another frame off its input.
+ * The memory pause stops reading from the socket only: frames already
+ * buffered may still be handled.
+ */
 static int
 conn_may_read(const struct conn *c, int final)
 {
 	if (c->c_state != CONN_HELLO && c->c_state != CONN_ACTIVE)
 		return 0;
-	return final || c->c_pause == 0;
+	return final || (c->c_pause & ~CONN_PAUSE_MEMORY) == 0;
 }
 
 /* Enables reading from the socket exactly when it is wanted. */
@@ -202,25 +268,40 @@ conn_update_read(struct conn *c)
 {
 	if (c->c_bev == NULL)
 		return;
-	if (conn_may_read(c, 0) && !c->c_eof)
+	if (conn_may_read(c, 0) && !c->c_eof &&
+	    !(c->c_pause & CONN_PAUSE_MEMORY))
 		bufferevent_enable(c->c_bev, EV_READ);
 	else
 		bufferevent_disable(c->c_bev, EV_READ);
+}
+
+/* Takes c off the daemon's paused list if it is on it. */
+static void
+conn_unlist(struct conn *c)
+{
+	if (c->c_pause & CONN_PAUSE_LISTED)
+		TAILQ_REMOVE(&c->c_d->d_paused, c, c_pause_entry);
 }
 
 /* Stops reading for reason why (CONN_PAUSE_*). */
 static void
 conn_pause(struct conn *c, int why)
 {
-	if ((why & CONN_PAUSE_PENDING) && !(c->c_pause & CONN_PAUSE_PENDING))
+	if ((why & CONN_PAUSE_LISTED) && !(c->c_pause & CONN_PAUSE_LISTED))
 		TAILQ_INSERT_TAIL(&c->c_d->d_paused, c, c_pause_entry);
 	if (!(c->c_pause & why))
 		log_debug("conn %llu: reading paused (%s)", c->c_id,
 		    why == CONN_PAUSE_OUTPUT ? "client does not read" :
 		    why == CONN_PAUSE_ANSWERS ? "too many answers owed" :
-		    "writer queue over --max-pending");
+		    why == CONN_PAUSE_MEMORY ? "queued and buffered bytes "
+		    "over --max-pending" : "writer queue over --max-pending");
 	c->c_pause |= why;
 	conn_update_read(c);
+	/* Stopped for another reason, it would hold the others up. */
+	if (c->c_d->d_mem_owner == c && why != CONN_PAUSE_MEMORY) {
+		c->c_d->d_mem_owner = NULL;
+		conn_mem_resume(c->c_d);
+	}
 }
 
 /* Lifts pause reason why and, if nothing else holds it, reads again. */
@@ -229,9 +310,11 @@ conn_unpause(struct conn *c, int why)
 {
 	if (!(c->c_pause & why))
 		return;
-	if (why & CONN_PAUSE_PENDING)
-		TAILQ_REMOVE(&c->c_d->d_paused, c, c_pause_entry);
 	c->c_pause &= ~why;
+	if ((why & CONN_PAUSE_LISTED) && !(c->c_pause & CONN_PAUSE_LISTED))
+		TAILQ_REMOVE(&c->c_d->d_paused, c, c_pause_entry);
+	/* Time spent paused by us is not idle time. */
+	conn_touch(c);
 	conn_update_read(c);
 	/* Frames may already wait in the input buffer. */
 	if (conn_may_read(c, 0))
@@ -330,6 +413,7 @@ conn_flush(struct conn *c)
 	while ((a = TAILQ_FIRST(&c->c_answers)) != NULL && a->a_ready) {
 		TAILQ_REMOVE(&c->c_answers, a, a_entry);
 		c->c_nanswers--;
+		conn_touch(c);
 		rc = conn_send_answer(c, a);
 		free(a->a_leaves);
 		free(a);
@@ -386,9 +470,10 @@ conn_drain(struct conn *c)
 		return;
 	evtimer_del(c->c_timer);
 	event_del(c->c_resume_ev);
-	if (c->c_pause & CONN_PAUSE_PENDING)
-		TAILQ_REMOVE(&c->c_d->d_paused, c, c_pause_entry);
+	conn_unlist(c);
 	c->c_pause = 0;
+	if (c->c_d->d_mem_owner == c)
+		c->c_d->d_mem_owner = NULL;
 	c->c_welcome_wait = 0;	/* fenced or stopping: no Welcome any more */
 	conn_set_state(c, CONN_DRAINING);
 	conn_update_read(c);
@@ -556,6 +641,7 @@ conn_welcome(struct conn *c)
 	Algaudit__V1__ServerFrame sf = ALGAUDIT__V1__SERVER_FRAME__INIT;
 	Algaudit__V1__Welcome w = ALGAUDIT__V1__WELCOME__INIT;
 	struct daemon *d = c->c_d;
+	struct timeval tv = { 0, 0 };
 	char who[128];
 
 	c->c_welcome_wait = 0;
@@ -583,15 +669,88 @@ conn_welcome(struct conn *c)
 		conn_close(c);
 		return -1;
 	}
-	if (c->c_peer.p_has_cred)
-		snprintf(who, sizeof(who), "uid %u gid %u pid %u",
-		    c->c_peer.p_uid, c->c_peer.p_gid, c->c_peer.p_pid);
-	else
-		snprintf(who, sizeof(who), "%s", c->c_peer.p_addr);
+	/* The idle clock starts; a reload changes it for later Hellos. */
+	c->c_idle = (unsigned)d->d_cfg.cf_idle_timeout;
+	conn_touch(c);
+	if (c->c_idle > 0) {
+		tv.tv_sec = c->c_idle;
+		evtimer_add(c->c_timer, &tv);
+	}
+	conn_who(c, who, sizeof(who));
 	log_info("conn %llu: producer '%s' (%s, client '%s'), durable seq "
 	    "%" PRIu64, c->c_id, c->c_producer, who, c->c_client,
 	    c->c_durable);
 	return 0;
+}
+
+/* Returns 1 when c came through a Unix socket. */
+static int
+conn_is_unix(const struct conn *c)
+{
+	return c->c_peer.p_has_cred || strcmp(c->c_peer.p_addr, "unix") == 0;
+}
+
+/* Writes "uid U gid G pid P" (or the address) of c's peer into buf. */
+static void
+conn_who(const struct conn *c, char *buf, size_t len)
+{
+	if (c->c_peer.p_has_cred)
+		snprintf(buf, len, "uid %u gid %u pid %u", c->c_peer.p_uid,
+		    c->c_peer.p_gid, c->c_peer.p_pid);
+	else
+		snprintf(buf, len, "%s", c->c_peer.p_addr);
+}
+
+/*
+ * Checks c's peer against the allow rules in force: with producer NULL
+ * (at accept), whether it matches any rule; else whether a rule it
+ * matches allows that producer id. No rules, or a TCP peer: allowed.
+ * Returns 0, or -1 after queueing Error{UNAUTHORIZED, fatal}.
+ */
+static int
+conn_allowed(struct conn *c, const char *producer)
+{
+	const struct cfg *cf = &c->c_d->d_cfg;
+	struct allow_peer ap;
+	uint32_t *groups = NULL;
+	size_t ngroups = 0;
+	char who[128], id[RECORD_MAX_PRODUCER_ID + 1];
+	int ok;
+
+	if (cf->cf_nallow == 0 || !conn_is_unix(c))
+		return 0;
+	conn_who(c, who, sizeof(who));
+	if (!c->c_peer.p_has_cred)
+		return conn_fatal(c,
+		    ALGAUDIT__V1__ERROR_CODE__ERROR_UNAUTHORIZED,
+		    "the peer's credentials are unknown (SO_PEERCRED failed); "
+		    "allow rules are in force, so it may not write");
+	if (listener_peer_groups(bufferevent_getfd(c->c_bev), &groups,
+	    &ngroups) == -1)
+		/* Fewer groups can only match fewer rules. */
+		log_warn("conn %llu: SO_PEERGROUPS; checking uid %u and gid "
+		    "%u only", c->c_id, c->c_peer.p_uid, c->c_peer.p_gid);
+	ap.ap_uid = c->c_peer.p_uid;
+	ap.ap_gid = c->c_peer.p_gid;
+	ap.ap_groups = groups;
+	ap.ap_ngroups = ngroups;
+	if (producer == NULL)
+		ok = allow_match_peer(cf->cf_allow, cf->cf_nallow, &ap) > 0;
+	else
+		ok = allow_match_producer(cf->cf_allow, cf->cf_nallow, &ap,
+		    producer);
+	free(groups);
+	if (ok)
+		return 0;
+	if (producer == NULL)
+		return conn_fatal(c,
+		    ALGAUDIT__V1__ERROR_CODE__ERROR_UNAUTHORIZED,
+		    "%s (%zu supplementary groups) matches no allow rule; "
+		    "refused at accept", who, ngroups);
+	conn_printable(id, sizeof(id), producer);
+	return conn_fatal(c, ALGAUDIT__V1__ERROR_CODE__ERROR_UNAUTHORIZED,
+	    "producer_id '%s' is not allowed for %s: no allow rule it "
+	    "matches lists it", id, who);
 }
 
 /*
@@ -630,10 +789,16 @@ conn_hello(struct conn *c, const Algaudit__V1__Hello *h)
 		    "Hello: ack_level CHECKPOINTED, but this daemon runs with "
 		    "--tree off and signs no checkpoints");
 	c->c_want_leaves = h->has_want_leaf_hashes && h->want_leaf_hashes;
+	/* Before fencing: a peer may not even displace another's id. */
+	if (conn_allowed(c, h->producer_id) == -1)
+		return -1;
 	snprintf(c->c_producer, sizeof(c->c_producer), "%s", h->producer_id);
 	conn_printable(c->c_client, sizeof(c->c_client), h->client_version);
 	conn_fence(c);
 	evtimer_del(c->c_timer);
+	/* Past the Hello, frames may be as large as --max-frame. */
+	bufferevent_setwatermark(c->c_bev, EV_READ, 0,
+	    c->c_max_frame + FRAME_HEADER_LEN);
 	if (!conn_welcome_ready(c)) {
 		log_debug("conn %llu: Welcome waits for earlier batches of "
 		    "'%s' to commit%s", c->c_id, c->c_producer,
@@ -720,24 +885,29 @@ conn_read_frame(struct conn *c)
 	struct writer_batch *b;
 	uint8_t hdr[FRAME_HEADER_LEN], *buf;
 	size_t len, need, cap, max = c->c_max_frame;
-	int rc;
+	int rc, first;
 
 	len = evbuffer_get_length(in);
 	if (len < FRAME_HEADER_LEN)
 		return 0;
 	evbuffer_copyout(in, hdr, sizeof(hdr));
+	first = c->c_state == CONN_HELLO && c->c_producer[0] == '\0';
+	if (first && max > CONN_HELLO_FRAME_MAX)
+		max = CONN_HELLO_FRAME_MAX;
 	/* frame_decode() reads only the header; len says what we hold. */
 	switch (frame_decode(hdr, len, max, &need)) {
 	case FRAME_TOO_LARGE:
 		return conn_fatal(c,
 		    ALGAUDIT__V1__ERROR_CODE__ERROR_FRAME_TOO_LARGE,
-		    "frame length %" PRIu32 " exceeds max %zu",
-		    frame_body_len(hdr), max);
+		    "frame length %" PRIu32 " exceeds max %zu%s",
+		    frame_body_len(hdr), max, first ? " (the first frame "
+		    "must be a Hello)" : "");
 	case FRAME_NEED_MORE:
 		return 0;
 	default:
 		break;
 	}
+	conn_touch(c);
 	if ((b = calloc(1, sizeof(*b))) == NULL ||
 	    (buf = evbuffer_pullup(in, (ev_ssize_t)need)) == NULL) {
 		free(b);
@@ -776,6 +946,98 @@ conn_read_frame(struct conn *c)
 		break;
 	}
 	return rc == 0 ? 1 : -1;
+}
+
+/* Returns 1 while queued batches and buffered input exceed the bound. */
+static int
+conn_mem_over(const struct daemon *d)
+{
+	return d->d_pending + d->d_inbuf >= d->d_cfg.cf_max_pending;
+}
+
+/*
+ * Returns 1 when c's input holds the beginning of a frame but not all
+ * of it: the only case in which reading more lets it make progress.
+ */
+static int
+conn_partial(const struct conn *c)
+{
+	struct evbuffer *in;
+	uint8_t hdr[FRAME_HEADER_LEN];
+	size_t len, need;
+
+	if (c->c_bev == NULL)
+		return 0;
+	in = bufferevent_get_input(c->c_bev);
+	if ((len = evbuffer_get_length(in)) == 0)
+		return 0;
+	if (len < FRAME_HEADER_LEN)
+		return 1;
+	evbuffer_copyout(in, hdr, sizeof(hdr));
+	return frame_decode(hdr, len, c->c_max_frame, &need) ==
+	    FRAME_NEED_MORE;
+}
+
+/*
+ * After c handled its input: while queued plus buffered bytes are over
+ * --max-pending, c stops reading from its socket, unless it is (or
+ * becomes) the one connection allowed to complete a partial frame.
+ */
+static void
+conn_mem_update(struct conn *c)
+{
+	struct daemon *d = c->c_d;
+	int partial;
+
+	if (c->c_state != CONN_HELLO && c->c_state != CONN_ACTIVE)
+		return;
+	partial = conn_partial(c);
+	if (d->d_mem_owner == c && !partial) {
+		/* Its frame is complete: let another one finish its own. */
+		d->d_mem_owner = NULL;
+		conn_mem_resume(d);
+	}
+	if (!conn_mem_over(d) || d->d_mem_owner == c)
+		return;
+	if (partial && d->d_mem_owner == NULL && c->c_state == CONN_ACTIVE) {
+		log_debug("conn %llu: over --max-pending; this one may "
+		    "complete its frame", c->c_id);
+		d->d_mem_owner = c;
+		return;
+	}
+	conn_pause(c, CONN_PAUSE_MEMORY);
+}
+
+/*
+ * Once queued plus buffered bytes are below --max-pending, every
+ * connection paused for memory reads again; while they are not, one of
+ * them that holds a partial frame (if none does already) may complete
+ * it, so that frames keep progressing and memory is freed.
+ */
+static void
+conn_mem_resume(struct daemon *d)
+{
+	struct conn *c, *next;
+
+	if (!conn_mem_over(d)) {
+		d->d_mem_owner = NULL;
+		for (c = TAILQ_FIRST(&d->d_paused); c != NULL; c = next) {
+			next = TAILQ_NEXT(c, c_pause_entry);
+			conn_unpause(c, CONN_PAUSE_MEMORY);
+		}
+		return;
+	}
+	if (d->d_mem_owner != NULL)
+		return;
+	TAILQ_FOREACH(c, &d->d_paused, c_pause_entry)
+		if ((c->c_pause & CONN_PAUSE_MEMORY) &&
+		    c->c_state == CONN_ACTIVE && conn_partial(c)) {
+			log_debug("conn %llu: over --max-pending; this one may "
+			    "complete its frame", c->c_id);
+			d->d_mem_owner = c;
+			conn_unpause(c, CONN_PAUSE_MEMORY);
+			return;
+		}
 }
 
 /* The peer sent everything it will: answer what is owed, then close. */
@@ -823,6 +1085,8 @@ conn_process(struct conn *c, int budget, int final)
 	}
 	if (rc == -1)
 		return;
+	if (!final)
+		conn_mem_update(c);
 	if (n == budget) {
 		event_active(c->c_resume_ev, EV_TIMEOUT, 0);
 		return;
@@ -888,17 +1152,73 @@ conn_event_cb(struct bufferevent *bev, short what, void *arg)
 	}
 }
 
-/* The connection's timer: no Hello in time, or the linger ran out. */
+/*
+ * The idle timer of an ACTIVE connection ran out: re-arms it while the
+ * connection was active since, is paused by us or is owed answers;
+ * otherwise closes it, with an Error when it stopped mid-frame.
+ */
+static void
+conn_idle(struct conn *c)
+{
+	struct evbuffer *in = bufferevent_get_input(c->c_bev);
+	struct timeval tv = { 0, 0 };
+	uint8_t hdr[FRAME_HEADER_LEN];
+	int64_t idle_ms, left_ms;
+	size_t len;
+
+	if (c->c_idle == 0)
+		return;
+	/* Waiting for us (paused, answers owed) is not idling. */
+	if (c->c_pause != 0 || c->c_nanswers > 0 || c->c_inflight > 0)
+		conn_touch(c);
+	idle_ms = conn_mono_ms() - c->c_active_ms;
+	left_ms = (int64_t)c->c_idle * 1000 - idle_ms;
+	if (left_ms > 0) {
+		tv.tv_sec = left_ms / 1000;
+		tv.tv_usec = (left_ms % 1000) * 1000;
+		evtimer_add(c->c_timer, &tv);
+		return;
+	}
+	if ((len = evbuffer_get_length(in)) > 0) {
+		if (len >= FRAME_HEADER_LEN) {
+			evbuffer_copyout(in, hdr, sizeof(hdr));
+			conn_fatal(c, ALGAUDIT__V1__ERROR_CODE__ERROR_PROTOCOL,
+			    "no complete frame within %u s (idle timeout): "
+			    "%zu of %zu bytes of a frame received", c->c_idle,
+			    len, (size_t)frame_body_len(hdr) +
+			    FRAME_HEADER_LEN);
+		} else
+			conn_fatal(c, ALGAUDIT__V1__ERROR_CODE__ERROR_PROTOCOL,
+			    "no complete frame within %u s (idle timeout): "
+			    "%zu bytes of a frame header received", c->c_idle,
+			    len);
+		return;
+	}
+	log_info("conn %llu: producer '%s' sent nothing for %u s (idle "
+	    "timeout); closing", c->c_id, c->c_producer, c->c_idle);
+	conn_drain(c);
+	c->c_close_when_empty = 1;
+	conn_flush(c);
+}
+
+/* The connection's timer: handshake, idle, or the linger ran out. */
 static void
 conn_timer_cb(evutil_socket_t fd, short events, void *arg)
 {
 	struct conn *c = arg;
+	size_t len;
 
 	(void)fd;
 	(void)events;
 	if (c->c_state == CONN_HELLO) {
+		len = evbuffer_get_length(bufferevent_get_input(c->c_bev));
 		conn_fatal(c, ALGAUDIT__V1__ERROR_CODE__ERROR_PROTOCOL,
-		    "no Hello within %d s", CONN_HELLO_TIMEOUT);
+		    "no complete Hello within %u s of accept (handshake "
+		    "timeout; %zu bytes received)", c->c_handshake, len);
+		return;
+	}
+	if (c->c_state == CONN_ACTIVE) {
+		conn_idle(c);
 		return;
 	}
 	if (c->c_flushing) {
@@ -920,10 +1240,15 @@ conn_close(struct conn *c)
 
 	if (c->c_state == CONN_CLOSED)
 		return;
-	if (c->c_pause & CONN_PAUSE_PENDING)
-		TAILQ_REMOVE(&d->d_paused, c, c_pause_entry);
+	conn_unlist(c);
 	c->c_pause = 0;
+	if (d->d_mem_owner == c)
+		d->d_mem_owner = NULL;
 	conn_set_state(c, CONN_CLOSED);
+	/* What its input buffer held no longer counts. */
+	evbuffer_remove_cb_entry(bufferevent_get_input(c->c_bev), c->c_in_cb);
+	d->d_inbuf -= c->c_inbuf;
+	c->c_inbuf = 0;
 	bufferevent_free(c->c_bev);
 	c->c_bev = NULL;
 	evtimer_del(c->c_timer);
@@ -971,6 +1296,8 @@ conn_reap_cb(evutil_socket_t fd, short events, void *arg)
 		TAILQ_REMOVE(&d->d_dead, c, c_entry);
 		conn_free(c);
 	}
+	/* Closed connections' buffers no longer count. */
+	conn_mem_resume(d);
 	conn_stop_progress(d);
 }
 
@@ -989,11 +1316,25 @@ conn_init(struct daemon *d)
 	return 0;
 }
 
+/* Counts the bytes of c's input buffer into the daemon's total. */
+static void
+conn_input_cb(struct evbuffer *buf, const struct evbuffer_cb_info *info,
+    void *arg)
+{
+	struct conn *c = arg;
+
+	(void)buf;
+	c->c_inbuf += info->n_added;
+	c->c_inbuf -= info->n_deleted;
+	c->c_d->d_inbuf += info->n_added;
+	c->c_d->d_inbuf -= info->n_deleted;
+}
+
 /* Takes an accepted socket; on failure closes it. */
 void
 conn_accept(struct daemon *d, int fd, const struct peer *p)
 {
-	struct timeval tv = { CONN_HELLO_TIMEOUT, 0 };
+	struct timeval tv = { 0, 0 };
 	struct conn *c;
 
 	if ((c = calloc(1, sizeof(*c))) == NULL) {
@@ -1019,23 +1360,39 @@ conn_accept(struct daemon *d, int fd, const struct peer *p)
 		conn_free(c);
 		return;
 	}
+	c->c_in_cb = evbuffer_add_cb(bufferevent_get_input(c->c_bev),
+	    conn_input_cb, c);
+	if (c->c_in_cb == NULL) {
+		log_warnx("conn %llu: cannot count the input of %s", c->c_id,
+		    p->p_addr);
+		bufferevent_free(c->c_bev);
+		c->c_bev = NULL;
+		conn_free(c);
+		return;
+	}
 	bufferevent_setcb(c->c_bev, conn_read_cb, conn_write_cb, conn_event_cb,
 	    c);
 	/*
-	 * A peer cannot make us buffer more than one whole frame. The
-	 * limit is the connection's for its life (the Welcome announces
-	 * it): a reload changes it for later connections only.
+	 * A peer cannot make us buffer more than one whole frame, and
+	 * before its Hello no more than a Hello may be. The limit is the
+	 * connection's for its life (the Welcome announces it): a reload
+	 * changes it for later connections only.
 	 */
 	c->c_max_frame = (size_t)d->d_cfg.cf_max_frame;
 	bufferevent_setwatermark(c->c_bev, EV_READ, 0,
-	    c->c_max_frame + FRAME_HEADER_LEN);
+	    (c->c_max_frame < CONN_HELLO_FRAME_MAX ? c->c_max_frame :
+	    CONN_HELLO_FRAME_MAX) + FRAME_HEADER_LEN);
 	bufferevent_setwatermark(c->c_bev, EV_WRITE, CONN_OUTPUT_LOW, 0);
 	TAILQ_INSERT_TAIL(&d->d_conns, c, c_entry);
 	d->d_nconns++;
 	/* calloc() left c_state at CONN_HELLO, the initial state. */
+	c->c_handshake = (unsigned)d->d_cfg.cf_handshake_timeout;
+	tv.tv_sec = c->c_handshake;
 	evtimer_add(c->c_timer, &tv);
 	bufferevent_enable(c->c_bev, EV_READ | EV_WRITE);
 	log_debug("conn %llu: accepted from %s", c->c_id, p->p_addr);
+	/* A peer no allow rule names is refused before it is read. */
+	(void)conn_allowed(c, NULL);
 }
 
 /*
@@ -1160,8 +1517,11 @@ conn_after_done(struct daemon *d)
 			conn_welcome(c);
 	}
 	if (d->d_pending < d->d_cfg.cf_max_pending)
-		while ((c = TAILQ_FIRST(&d->d_paused)) != NULL)
+		for (c = TAILQ_FIRST(&d->d_paused); c != NULL; c = next) {
+			next = TAILQ_NEXT(c, c_pause_entry);
 			conn_unpause(c, CONN_PAUSE_PENDING);
+		}
+	conn_mem_resume(d);
 	conn_stop_progress(d);
 }
 

@@ -51,7 +51,7 @@ struct allow_rule {
 	int		 ar_kind;		/* ALLOW_UID or ALLOW_GID */
 	uint32_t	 ar_id;			/* the uid or gid, resolved */
 	size_t		 ar_pats;		/* offset of the patterns */
-	size_t		 ar_npats;		/* their length, commas and all */
+	size_t		 ar_npats;		/* their length */
 	char		 ar_text[ALLOW_TEXT_MAX];	/* as written */
 };
 
@@ -105,6 +105,12 @@ enum cfg_mode {
 	CFG_MODE_DUMP		/* --dump-config */
 };
 
+/* --on-store-full: what a full store does to producers. */
+enum cfg_store_full {
+	CFG_STORE_FULL_BLOCK = 0,	/* stop reading them; retry */
+	CFG_STORE_FULL_REFUSE		/* answer Error STORE_FULL */
+};
+
 /* What cfg_load() returns when it fails, besides 0. */
 #define CFG_ECMDLINE	(-1)	/* err: "--option: message" */
 #define CFG_EFILE	(-2)	/* err: "FILE:LINE: message" or "FILE: ..." */
@@ -133,6 +139,13 @@ struct cfg {
 	size_t		 cf_nallow;		/* 0: anyone who can connect */
 	uint64_t	 cf_handshake_timeout;	/* s from accept to Hello */
 	uint64_t	 cf_idle_timeout;	/* s without a frame; 0 never */
+	int		 cf_store_full;		/* CFG_STORE_FULL_* */
+	uint64_t	 cf_max_store_size;	/* data.mdb bytes; 0 no limit */
+	uint64_t	 cf_free_warn;		/* % available; 0 off */
+	uint64_t	 cf_free_crit;		/* % available; 0 off */
+	char		 cf_metrics[CFG_ENDPOINT_MAX];	/* HOST:PORT; "" off */
+	int		 cf_metrics_remote;	/* non-loopback allowed */
+	uint64_t	 cf_clock_skew;		/* s; counted beyond it */
 	int		 cf_foreground;
 	int		 cf_verbose;
 	int		 cf_mode;		/* CFG_MODE_* */
@@ -235,7 +248,6 @@ enum conn_state {
 #define CONN_FRAME_BUDGET	64		/* frames per wakeup */
 #define CONN_OUTPUT_HIGH	(1024 * 1024)	/* stop reading above */
 #define CONN_OUTPUT_LOW		(CONN_OUTPUT_HIGH / 2)	/* resume below */
-#define CONN_HELLO_TIMEOUT	10		/* seconds to send the Hello */
 #define CONN_LINGER_TIMEOUT	2		/* s to flush a last error */
 #define CONN_STOP_TIMEOUT	2		/* s to flush at shutdown */
 
@@ -340,7 +352,7 @@ struct daemon {
 	int			 d_refusing;	/* at --max-connections */
 
 	struct conn_list	 d_conns;	/* not yet CLOSED */
-	struct conn_list	 d_paused;	/* wait for d_pending to fall */
+	struct conn_list	 d_paused;	/* wait for memory to free up */
 	struct conn_list	 d_dead;	/* CLOSED, not yet freed */
 	struct event		*d_reap_ev;
 	size_t			 d_nconns;	/* open sockets */
@@ -348,6 +360,8 @@ struct daemon {
 
 	size_t			 d_pending;	/* bytes queued to the writer */
 	size_t			 d_inflight;	/* batches with the writer */
+	size_t			 d_inbuf;	/* bytes in input buffers */
+	struct conn		*d_mem_owner;	/* may read over the bound */
 
 	int			 d_stopping;	/* SIGTERM/SIGINT seen */
 	int			 d_stop_sent;	/* SHUTTING_DOWN sent to all */

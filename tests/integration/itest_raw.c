@@ -17,6 +17,23 @@
  * and one valid record padded with text inputs so that its frame is at
  * least N bytes, whatever max_frame the Welcome announced (for the
  * --max-frame tests).
+ *
+ * Modes for the limits tests (t_slowloris.sh): "no-hello" sends
+ * nothing; "stall-mid-frame" stops halfway through a frame after the
+ * Welcome; "idle-quiet" stores one record and then says nothing;
+ * "delay-good:SECS" connects, waits SECS seconds, then does "good" (a
+ * Hello checked against allow rules reloaded after the accept).
+ * "slowloris:N:SECS" keeps N connections open for SECS seconds, each
+ * sending one byte of a Hello per second and reopened when the daemon
+ * closes it, and prints
+ *
+ *   slowloris opened O closed C errors E min_life S max_life S
+ *
+ * (E: closes that came with an Error{PROTOCOL}). "hog:N:BYTES" sends a
+ * Hello on N connections, then on each the header of a frame of BYTES
+ * and as much of its body as the daemon takes (all but the last byte),
+ * prints "hog accepted TOTAL" once the sockets stay full, and then
+ * "hog closed K" once the daemon closed them (or after 60 s).
  */
 #include <sys/socket.h>
 #include <sys/time.h>
@@ -25,6 +42,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,22 +56,42 @@ static int raw_fd = -1;
 static const char *raw_producer;
 static const char *raw_path;
 
-/* Connects to the daemon's unix socket at raw_path, or exits. */
-static void
-raw_connect(void)
+/* Returns a new socket connected to the daemon at raw_path, or exits. */
+static int
+raw_dial(void)
 {
 	struct sockaddr_un sun;
-	struct timeval tv = { 5, 0 };
+	int fd;
 
 	memset(&sun, 0, sizeof(sun));
 	sun.sun_family = AF_UNIX;
 	strncpy(sun.sun_path, raw_path, sizeof(sun.sun_path) - 1);
-	if ((raw_fd = socket(AF_UNIX, SOCK_STREAM, 0)) == -1 ||
-	    connect(raw_fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
+	if ((fd = socket(AF_UNIX, SOCK_STREAM, 0)) == -1 ||
+	    connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
 		perror("itest_raw: connect");
 		exit(1);
 	}
+	return fd;
+}
+
+/* Connects to the daemon's unix socket at raw_path, or exits. */
+static void
+raw_connect(void)
+{
+	struct timeval tv = { 5, 0 };
+
+	raw_fd = raw_dial();
 	setsockopt(raw_fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+}
+
+/* Returns the monotonic time in seconds. */
+static double
+raw_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
 /* Writes all of buf or exits. */
@@ -90,12 +128,16 @@ raw_send(const Algaudit__V1__ClientFrame *cf)
 	free(buf);
 }
 
-/* Sends a Hello with the given protocol version. */
-static void
-raw_hello(uint32_t version)
+/*
+ * Encodes a Hello with the given protocol version into buf (len bytes);
+ * returns the frame's size.
+ */
+static size_t
+raw_hello_frame(uint32_t version, uint8_t *buf, size_t len)
 {
 	Algaudit__V1__ClientFrame cf = ALGAUDIT__V1__CLIENT_FRAME__INIT;
 	Algaudit__V1__Hello h = ALGAUDIT__V1__HELLO__INIT;
+	size_t n;
 
 	h.has_protocol_version = 1;
 	h.protocol_version = version;
@@ -103,7 +145,19 @@ raw_hello(uint32_t version)
 	h.client_version = (char *)(uintptr_t)"itest_raw";
 	cf.msg_case = ALGAUDIT__V1__CLIENT_FRAME__MSG_HELLO;
 	cf.hello = &h;
-	raw_send(&cf);
+	if ((n = frame_size(&cf.base)) > len)
+		exit(1);
+	frame_encode(&cf.base, buf);
+	return n;
+}
+
+/* Sends a Hello with the given protocol version. */
+static void
+raw_hello(uint32_t version)
+{
+	uint8_t buf[512];
+
+	raw_write(buf, raw_hello_frame(version, buf, sizeof(buf)));
 }
 
 /* Storage for one valid record that a mode then spoils. */
@@ -303,6 +357,221 @@ raw_bytes(const char *s, size_t len)
 	raw_write(s, len);
 }
 
+#define RAW_SLOW_MAX	1024	/* slowloris connections at most */
+
+/* One slowloris connection. */
+struct raw_slow {
+	int		 rs_fd;		/* -1: to be opened */
+	double		 rs_t0;		/* when it was opened */
+	size_t		 rs_sent;	/* bytes of the Hello sent */
+	uint8_t		 rs_in[256];	/* what the daemon sent */
+	size_t		 rs_inlen;
+};
+
+/* Returns 1 when buf (len bytes) starts with an Error frame of code. */
+static int
+raw_is_error(const uint8_t *buf, size_t len, int code)
+{
+	Algaudit__V1__ServerFrame *sf;
+	struct frame_alloc fa;
+	size_t need;
+	int rc;
+
+	if (frame_decode(buf, len, FRAME_MAX_DEFAULT, &need) != FRAME_OK)
+		return 0;
+	frame_alloc_init(&fa, frame_unpack_cap(need - FRAME_HEADER_LEN));
+	sf = frame_unpack_server(&fa, buf + FRAME_HEADER_LEN,
+	    need - FRAME_HEADER_LEN);
+	if (sf == NULL)
+		return 0;
+	rc = sf->msg_case == ALGAUDIT__V1__SERVER_FRAME__MSG_ERROR &&
+	    (int)sf->error->code == code;
+	frame_free_server(&fa, sf);
+	return rc;
+}
+
+/*
+ * slowloris:N:SECS: n connections, each sending one byte of a Hello a
+ * second, reopened when closed, for secs seconds; prints how many were
+ * closed and how long they lived.
+ */
+static void
+raw_slowloris(const char *arg)
+{
+	struct raw_slow *rs;
+	struct pollfd *pfd;
+	uint8_t hello[512];
+	size_t hlen, n, i, opened = 0, closed = 0, errors = 0;
+	double secs, start, now, next_tick, life, lmin = 1e9, lmax = 0;
+	ssize_t r;
+	char *end;
+
+	n = strtoul(arg, &end, 10);
+	if (*end != ':' || n == 0 || n > RAW_SLOW_MAX) {
+		fprintf(stderr, "itest_raw: slowloris:N:SECS\n");
+		exit(2);
+	}
+	secs = strtod(end + 1, NULL);
+	hlen = raw_hello_frame(1, hello, sizeof(hello));
+	if ((rs = calloc(n, sizeof(*rs))) == NULL ||
+	    (pfd = calloc(n, sizeof(*pfd))) == NULL)
+		exit(1);
+	for (i = 0; i < n; i++)
+		rs[i].rs_fd = -1;
+	start = raw_now();
+	next_tick = start;
+	while ((now = raw_now()) < start + secs) {
+		if (now >= next_tick) {
+			for (i = 0; i < n; i++) {
+				if (rs[i].rs_fd == -1) {
+					rs[i].rs_fd = raw_dial();
+					rs[i].rs_t0 = now;
+					rs[i].rs_sent = 0;
+					rs[i].rs_inlen = 0;
+					opened++;
+				}
+				/* One byte a second, never the whole Hello. */
+				if (rs[i].rs_sent + 1 < hlen &&
+				    send(rs[i].rs_fd, hello + rs[i].rs_sent, 1,
+				    MSG_NOSIGNAL | MSG_DONTWAIT) == 1)
+					rs[i].rs_sent++;
+			}
+			next_tick += 1.0;
+		}
+		for (i = 0; i < n; i++) {
+			pfd[i].fd = rs[i].rs_fd;
+			pfd[i].events = POLLIN;
+			pfd[i].revents = 0;
+		}
+		if (poll(pfd, n, (int)((next_tick - now) * 1000) + 1) == -1 &&
+		    errno != EINTR)
+			exit(1);
+		for (i = 0; i < n; i++) {
+			if (rs[i].rs_fd == -1 || pfd[i].revents == 0)
+				continue;
+			r = recv(rs[i].rs_fd, rs[i].rs_in + rs[i].rs_inlen,
+			    sizeof(rs[i].rs_in) - rs[i].rs_inlen,
+			    MSG_DONTWAIT);
+			if (r > 0) {
+				rs[i].rs_inlen += (size_t)r;
+				if (rs[i].rs_inlen < sizeof(rs[i].rs_in))
+					continue;
+			} else if (r < 0 && errno == EAGAIN)
+				continue;
+			/* EOF or an error: the daemon closed it. */
+			life = raw_now() - rs[i].rs_t0;
+			lmin = life < lmin ? life : lmin;
+			lmax = life > lmax ? life : lmax;
+			closed++;
+			errors += (size_t)raw_is_error(rs[i].rs_in,
+			    rs[i].rs_inlen,
+			    ALGAUDIT__V1__ERROR_CODE__ERROR_PROTOCOL);
+			close(rs[i].rs_fd);
+			rs[i].rs_fd = -1;
+		}
+	}
+	for (i = 0; i < n; i++)
+		if (rs[i].rs_fd != -1)
+			close(rs[i].rs_fd);
+	printf("slowloris opened %zu closed %zu errors %zu min_life %.2f "
+	    "max_life %.2f\n", opened, closed, errors, closed ? lmin : 0.0,
+	    lmax);
+	free(pfd);
+	free(rs);
+}
+
+/*
+ * hog:N:BYTES: n connections that each announce a frame of bytes after
+ * their Hello and send all of it but the last byte, as far as the
+ * daemon reads; prints what it took, then how many it closed.
+ */
+static void
+raw_hog(const char *arg)
+{
+	static uint8_t chunk[64 * 1024];
+	struct timeval tv = { 5, 0 };
+	uint8_t hdr[FRAME_HEADER_LEN], buf[512];
+	struct pollfd *pfd;
+	size_t n, i, bytes, total = 0, *sent, closed = 0;
+	double last;
+	ssize_t r;
+	char *end;
+	int *fds;
+
+	n = strtoul(arg, &end, 10);
+	bytes = *end == ':' ? strtoul(end + 1, NULL, 10) : 0;
+	if (n == 0 || n > RAW_SLOW_MAX || bytes < 2 ||
+	    bytes > FRAME_MAX_LIMIT) {
+		fprintf(stderr, "itest_raw: hog:N:BYTES\n");
+		exit(2);
+	}
+	fds = calloc(n, sizeof(*fds));
+	sent = calloc(n, sizeof(*sent));
+	pfd = calloc(n, sizeof(*pfd));
+	if (fds == NULL || sent == NULL || pfd == NULL)
+		exit(1);
+	frame_put_header(hdr, (uint32_t)bytes);
+	for (i = 0; i < n; i++) {
+		raw_fd = fds[i] = raw_dial();
+		setsockopt(raw_fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+		raw_hello(1);
+		/* The Welcome: the daemon reads the frame that follows. */
+		if (recv(raw_fd, buf, sizeof(buf), 0) <= 0) {
+			printf("hog: no Welcome on connection %zu\n", i);
+			exit(1);
+		}
+		raw_write(hdr, sizeof(hdr));
+	}
+	/* Fill every socket until none took a byte for a second. */
+	last = raw_now();
+	while (raw_now() - last < 1.0) {
+		for (i = 0; i < n; i++) {
+			if (sent[i] + 1 >= bytes)
+				continue;
+			r = send(fds[i], chunk, sent[i] + 1 + sizeof(chunk) >
+			    bytes ? bytes - 1 - sent[i] : sizeof(chunk),
+			    MSG_NOSIGNAL | MSG_DONTWAIT);
+			if (r > 0) {
+				sent[i] += (size_t)r;
+				total += (size_t)r;
+				last = raw_now();
+			}
+		}
+		usleep(1000);
+	}
+	printf("hog accepted %zu\n", total);
+	fflush(stdout);
+	/* Wait for the daemon to close them (the idle timeout). */
+	last = raw_now();
+	while (closed < n && raw_now() - last < 60) {
+		for (i = 0; i < n; i++) {
+			pfd[i].fd = fds[i];
+			pfd[i].events = POLLIN;
+			pfd[i].revents = 0;
+		}
+		if (poll(pfd, n, 1000) == -1 && errno != EINTR)
+			exit(1);
+		for (i = 0; i < n; i++) {
+			if (fds[i] == -1 || pfd[i].revents == 0)
+				continue;
+			r = recv(fds[i], buf, sizeof(buf), MSG_DONTWAIT);
+			if (r > 0 || (r < 0 && errno == EAGAIN))
+				continue;
+			close(fds[i]);
+			fds[i] = -1;
+			closed++;
+		}
+	}
+	printf("hog closed %zu\n", closed);
+	for (i = 0; i < n; i++)
+		if (fds[i] != -1)
+			close(fds[i]);
+	raw_fd = -1;
+	free(pfd);
+	free(sent);
+	free(fds);
+}
+
 /* Each mode: hello (if any), the bad input, then read the answers. */
 static void
 raw_mode(const char *mode)
@@ -351,6 +620,30 @@ raw_mode(const char *mode)
 		raw_bytes("\x0a\x10half", 6);
 		shutdown(raw_fd, SHUT_WR);
 		raw_answers(1);
+	} else if (strcmp(mode, "no-hello") == 0) {
+		raw_answers(2);
+	} else if (strcmp(mode, "stall-mid-frame") == 0) {
+		/* Half a frame after the Welcome, then nothing. */
+		raw_hello(1);
+		raw_answers(1);
+		frame_put_header(hdr, 100);
+		raw_write(hdr, 4);
+		raw_bytes("\x0a\x10half", 6);
+		raw_answers(2);
+	} else if (strcmp(mode, "idle-quiet") == 0) {
+		raw_hello(1);
+		raw_good(1);
+		raw_answers(2);
+		raw_answers(1);
+	} else if (strncmp(mode, "delay-good:", 11) == 0) {
+		sleep((unsigned)strtoul(mode + 11, NULL, 10));
+		raw_hello(1);
+		raw_good(1);
+		raw_answers(2);
+	} else if (strncmp(mode, "slowloris:", 10) == 0) {
+		raw_slowloris(mode + 10);
+	} else if (strncmp(mode, "hog:", 4) == 0) {
+		raw_hog(mode + 4);
 	} else if (strcmp(mode, "version") == 0) {
 		raw_hello(2);
 		raw_answers(2);
@@ -457,8 +750,12 @@ main(int argc, char **argv)
 		exit(2);
 	}
 	raw_path = ep + 5;
-	raw_connect();
+	/* The multi-connection modes open their own. */
+	if (strncmp(argv[optind], "slowloris:", 10) != 0 &&
+	    strncmp(argv[optind], "hog:", 4) != 0)
+		raw_connect();
 	raw_mode(argv[optind]);
-	close(raw_fd);
+	if (raw_fd != -1)
+		close(raw_fd);
 	return 0;
 }
