@@ -190,7 +190,8 @@ bundle_reason_parse(const char *s, size_t len)
 	int r;
 
 	for (r = BUNDLE_W_CORE; r < BUNDLE_REASON_MAX; r++)
-		if (strlen(bundle_reason_names[r]) == len &&
+		if (len > 0 && s[0] == bundle_reason_names[r][0] &&
+		    strlen(bundle_reason_names[r]) == len &&
 		    memcmp(bundle_reason_names[r], s, len) == 0)
 			return r;
 	return -1;
@@ -1228,9 +1229,9 @@ bundle_json_key(struct bundle_json *j, const char *const *keys, size_t n,
 
 	bundle_json_ws(j);
 	p = j->bj_p;
-	if (p < j->bj_end && *p == '"')
+	if (p + 1 < j->bj_end && *p == '"')
 		for (i = 0; i < n; i++) {
-			if (p + 1 >= j->bj_end || p[1] != keys[i][0])
+			if (p[1] != keys[i][0])
 				continue;
 			l = strlen(keys[i]);
 			if ((size_t)(j->bj_end - p) > l + 1 &&
