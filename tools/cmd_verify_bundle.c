@@ -126,10 +126,10 @@ struct vb {
 	struct vb_job		*vb_jobs;	/* ring of VB_JOBS */
 	uint64_t		 vb_head;	/* jobs handed to the thread */
 	uint64_t		 vb_tail;	/* jobs it finished */
-	int			 vb_pending;	/* jobs[head] is the next record */
+	int			 vb_pending;	/* jobs[head]: the next */
 	int			 vb_wdone;	/* no more jobs will come */
-	int			 vb_wwait;	/* the leaf thread waits for jobs */
-	int			 vb_mwait;	/* the main thread waits for room */
+	int			 vb_wwait;	/* the leaf thread waits */
+	int			 vb_mwait;	/* main waits for room */
 	int			 vb_wstarted;
 	pthread_t		 vb_worker;
 	pthread_mutex_t		 vb_mu;		/* the ring, failures, output */
@@ -812,15 +812,16 @@ vb_worker(void *arg)
 			err[0] = '\0';
 			if ((rc = leaf_hash_claims(r->br_index, r->br_claims,
 			    r->br_n, leaf, err, sizeof(err))) != 0)
-				vb_fail(vb, "%s line %" PRIu64 " (entry %" PRIu64
-				    "): %s: %s", BUNDLE_RECORDS, jb->vj_line,
-				    r->br_index, leaf_strerror(rc), err);
+				vb_fail(vb, "%s line %" PRIu64 " (entry "
+				    "%" PRIu64 "): %s: %s", BUNDLE_RECORDS,
+				    jb->vj_line, r->br_index,
+				    leaf_strerror(rc), err);
 			else if (memcmp(leaf, r->br_leaf, VB_HASH_LEN) != 0)
-				vb_fail(vb, "%s line %" PRIu64 " (entry %" PRIu64
-				    "): its units do not give its leaf_hash: a "
-				    "disclosed value, salt, commitment or path "
-				    "was changed", BUNDLE_RECORDS, jb->vj_line,
-				    r->br_index);
+				vb_fail(vb, "%s line %" PRIu64 " (entry "
+				    "%" PRIu64 "): its units do not give its "
+				    "leaf_hash: a disclosed value, salt, "
+				    "commitment or path was changed",
+				    BUNDLE_RECORDS, jb->vj_line, r->br_index);
 			else
 				continue;
 			bad += jb->vj_bad ? 0 : 1;
