@@ -41,6 +41,7 @@
 #include "tools.h"
 
 #define BUNDLE_HASH_LEN		32
+#define BUNDLE_BPS		64	/* path entries kept per record */
 #define BUNDLE_KEY_ID_TAG	"algaudit/v1/pseudonym-key-id"
 
 /* One field of a MESSAGE unit: its number and canonical type. */
@@ -218,6 +219,21 @@ bundle_class_of(int has, int v)
 	}
 }
 
+/*
+ * Whether the n bytes at a and b are equal: for the short names of
+ * paths and keys, where a call to memcmp() costs more than the loop.
+ */
+static int
+bundle_eq(const char *a, const char *b, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (a[i] != b[i])
+			return 0;
+	return 1;
+}
+
 /* Whether path (len bytes) is a path of entry bp of bundle_paths. */
 static int
 bundle_path_is(const struct bundle_path *bp, const char *path, size_t len)
@@ -226,7 +242,7 @@ bundle_path_is(const struct bundle_path *bp, const char *path, size_t len)
 
 	if (path[0] != bp->bp_name[0] || len < nl ||
 	    (!bp->bp_repeated && len != nl) ||
-	    memcmp(path, bp->bp_name, nl) != 0)
+	    !bundle_eq(path, bp->bp_name, nl))
 		return 0;
 	if (!bp->bp_repeated)
 		return 1;
@@ -629,7 +645,7 @@ int
 bundle_assign(const struct bundle_policy *p, struct bundle_unit *u,
     size_t n, struct bundle_info *info, char *err, size_t errlen)
 {
-	const struct bundle_path *bp;
+	const struct bundle_path *bp, *bps[BUNDLE_BPS];
 	const char *alg = NULL;
 	size_t i, alglen = 0, hint = 0;
 	int cls, rc;
@@ -643,6 +659,8 @@ bundle_assign(const struct bundle_policy *p, struct bundle_unit *u,
 			    "unit %zu: '%.*s' is not a unit path of leaf "
 			    "format v1", i, (int)u[i].bu_pathlen,
 			    u[i].bu_path);
+		if (i < BUNDLE_BPS)
+			bps[i] = bp;
 		if (bp->bp_kind == BUNDLE_K_CLASS &&
 		    (rc = bundle_value_bp(bp, u[i].bu_path, u[i].bu_pathlen,
 		    u[i].bu_value, u[i].bu_valuelen, &info->bi_class, NULL,
@@ -651,7 +669,8 @@ bundle_assign(const struct bundle_policy *p, struct bundle_unit *u,
 	}
 	hint = 0;
 	for (i = 0; i < n; i++) {
-		bp = bundle_path_find(u[i].bu_path, u[i].bu_pathlen, &hint);
+		bp = i < BUNDLE_BPS ? bps[i] : bundle_path_find(u[i].bu_path,
+		    u[i].bu_pathlen, &hint);
 		cls = info->bi_class;
 		if ((bp->bp_kind == BUNDLE_K_INPUT ||
 		    bp->bp_kind == BUNDLE_K_ALGORITHM) &&
@@ -758,7 +777,7 @@ bundle_check(const struct bundle_policy *p, const struct bundle_unit *u,
     size_t n, int has_pseudonym, struct bundle_info *info, char *err,
     size_t errlen)
 {
-	const struct bundle_path *bp;
+	const struct bundle_path *bp, *bps[BUNDLE_BPS];
 	const char *alg;
 	size_t i, alglen, hint = 0;
 	int cls, want, r, rc;
@@ -772,6 +791,8 @@ bundle_check(const struct bundle_policy *p, const struct bundle_unit *u,
 			    "unit %zu: '%.*s' is not a unit path of leaf "
 			    "format v1", i, (int)u[i].bu_pathlen,
 			    u[i].bu_path);
+		if (i < BUNDLE_BPS)
+			bps[i] = bp;
 		if (bp->bp_kind == BUNDLE_K_CLASS &&
 		    (rc = bundle_check_class(bp, &u[i], i, &info->bi_class,
 		    err, errlen)) != 0)
@@ -779,7 +800,8 @@ bundle_check(const struct bundle_policy *p, const struct bundle_unit *u,
 	}
 	hint = 0;
 	for (i = 0; i < n; i++) {
-		bp = bundle_path_find(u[i].bu_path, u[i].bu_pathlen, &hint);
+		bp = i < BUNDLE_BPS ? bps[i] : bundle_path_find(u[i].bu_path,
+		    u[i].bu_pathlen, &hint);
 		r = u[i].bu_reason;
 		cls = info->bi_class;
 		if (r == BUNDLE_DISCLOSED) {
@@ -1235,7 +1257,7 @@ bundle_json_key(struct bundle_json *j, const char *const *keys, size_t n,
 				continue;
 			l = strlen(keys[i]);
 			if ((size_t)(j->bj_end - p) > l + 1 &&
-			    memcmp(p + 1, keys[i], l) == 0 && p[l + 1] == '"') {
+			    bundle_eq(p + 1, keys[i], l) && p[l + 1] == '"') {
 				j->bj_p = p + l + 2;
 				*which = i;
 				*key = p + 1;
