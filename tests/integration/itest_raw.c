@@ -30,10 +30,11 @@
  *   slowloris opened O closed C errors E min_life S max_life S
  *
  * (E: closes that came with an Error{PROTOCOL}). "hog:N:BYTES" sends a
- * Hello on N connections, then on each the header of a frame of BYTES
- * and as much of its body as the daemon takes (all but the last byte),
- * prints "hog accepted TOTAL" once the sockets stay full, and then
- * "hog closed K" once the daemon closed them (or after 60 s).
+ * Hello on N connections (producers NAME-0, NAME-1, ...), then on each
+ * the header of a frame of BYTES and as much of its body as the daemon
+ * takes (all but the last byte), prints "hog accepted TOTAL" once the
+ * sockets stay full, and then "hog closed K" once the daemon closed
+ * them (or after 60 s).
  */
 #include <sys/socket.h>
 #include <sys/time.h>
@@ -491,6 +492,8 @@ raw_hog(const char *arg)
 	static uint8_t chunk[64 * 1024];
 	struct timeval tv = { 5, 0 };
 	uint8_t hdr[FRAME_HEADER_LEN], buf[512];
+	const char *base = raw_producer;
+	char name[RECORD_MAX_PRODUCER_ID + 1];
 	struct pollfd *pfd;
 	size_t n, i, bytes, total = 0, *sent, closed = 0;
 	double last;
@@ -512,6 +515,9 @@ raw_hog(const char *arg)
 		exit(1);
 	frame_put_header(hdr, (uint32_t)bytes);
 	for (i = 0; i < n; i++) {
+		/* NAME-0, NAME-1, ...: one producer id would fence. */
+		snprintf(name, sizeof(name), "%.100s-%zu", base, i);
+		raw_producer = name;
 		raw_fd = fds[i] = raw_dial();
 		setsockopt(raw_fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 		raw_hello(1);
