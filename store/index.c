@@ -33,6 +33,8 @@
 
 #define INDEX_REINDEX_BATCH	100000
 #define INDEX_SLOTS_MIN		1024
+#define INDEX_SLOTS_KEEP	65536	/* larger tables are freed when
+					   mostly unused */
 
 /* The zone of a block or time zone being written: its time range. */
 struct index_zone {
@@ -78,6 +80,7 @@ struct index_txn {
 	struct index_zone	 it_tzone;	/* the time zone's */
 	int			 it_merged_valid;
 	uint64_t		 it_merged;	/* meta index_merged, txn's */
+	uint64_t		 it_added;	/* store_index_add() calls */
 };
 
 /* One small block of level 0 being merged: its cursor and head chunk. */
@@ -218,7 +221,8 @@ store_index_info_txn(struct store *s, MDB_txn *txn, struct index_info *info)
 	if (v.mv_size != 4)
 		return STORE_ECORRUPT;
 	info->ii_bits = store_get32(v.mv_data);
-	if (info->ii_bits < INDEX_BITS_MIN || info->ii_bits > INDEX_BITS_PLAIN)
+	if (info->ii_bits < INDEX_BITS_MIN || (info->ii_bits > INDEX_BITS_MAX &&
+	    info->ii_bits != INDEX_BITS_PLAIN))
 		return STORE_ECORRUPT;
 	if ((rc = store_meta_get(s, txn, "index_from", &v)) != 0)
 		return rc == STORE_ENOTFOUND ? STORE_ECORRUPT : rc;
@@ -299,7 +303,22 @@ store_index_open(struct store *s, MDB_txn *txn, int writer, uint64_t entries)
 	if (rc != 0)
 		return store_mdb_err(s, rc);
 	s->s_ix_dbs = 1;
-	if ((rc = store_index_info_txn(s, txn, &info)) != 0)
+	rc = store_index_info_txn(s, txn, &info);
+	if (rc == STORE_ECORRUPT) {
+		/*
+		 * The indexes are a cache: damage in their meta keys must
+		 * not lock anybody out of the log. Readers get the error
+		 * from queries; a writer starts over, flagged for reindex.
+		 */
+		if (!writer)
+			return 0;
+		memset(&info, 0, sizeof(info));
+		info.ii_present = 1;
+		info.ii_bits = INDEX_BITS_DEFAULT;
+		info.ii_from = UINT64_MAX;
+		if ((rc = index_info_put(s, txn, &info)) != 0)
+			return store_mdb_err(s, rc);
+	} else if (rc != 0)
 		return rc;
 	if (!info.ii_present && writer) {
 		info.ii_present = 1;
@@ -435,7 +454,13 @@ index_zone_add(struct index_zone *z, int has_time, int64_t ns)
 static void
 index_txn_clear(struct index_txn *t, int zones)
 {
-	if (t->it_ngroups > 0)
+	if (t->it_nslots > INDEX_SLOTS_KEEP &&
+	    t->it_ngroups * 8 < t->it_nslots) {
+		/* One big commit must not tax every later one. */
+		free(t->it_slots);
+		t->it_slots = NULL;
+		t->it_nslots = 0;
+	} else if (t->it_ngroups > 0)
 		memset(t->it_slots, 0, t->it_nslots * sizeof(*t->it_slots));
 	t->it_ngroups = 0;
 	t->it_alen = 0;
@@ -444,6 +469,7 @@ index_txn_clear(struct index_txn *t, int zones)
 		memset(&t->it_zone, 0, sizeof(t->it_zone));
 		memset(&t->it_tzone, 0, sizeof(t->it_tzone));
 		t->it_merged_valid = 0;
+		t->it_added = 0;
 	}
 }
 
@@ -568,19 +594,51 @@ index_merged_put(struct store *s, uint64_t merged)
 	return store_meta_put(s, s->s_txn, "index_merged", b, sizeof(b));
 }
 
+/*
+ * Records in meta that the entries below next are not all indexed (an
+ * entry was appended without store_index_add()): queries then refuse
+ * the store until a reindex, rather than miss entries. Returns an LMDB
+ * code.
+ */
+static int
+index_mark_incomplete(struct store *s, uint64_t next)
+{
+	uint8_t b[8];
+	MDB_val v;
+	int rc;
+
+	rc = store_meta_get(s, s->s_txn, "index_from", &v);
+	if (rc != 0 && rc != STORE_ENOTFOUND)
+		return rc;
+	if (rc == 0 && v.mv_size == 8 && store_get64(v.mv_data) >= next)
+		return 0;	/* already (a reindex runs: UINT64_MAX) */
+	store_put64(b, next);
+	if ((rc = store_meta_put(s, s->s_txn, "index_from", b,
+	    sizeof(b))) != 0)
+		return rc;
+	s->s_ix_info.ii_from = next;
+	return 0;
+}
+
 /* Writes the transaction's postings and zones; returns an LMDB code. */
 int
 store_index_flush(struct store *s)
 {
 	struct index_txn *t = s->s_ix_txn;
+	uint64_t added = t != NULL ? t->it_added : 0;
 	int rc;
 
+	if (s->s_ix_dbs && added != s->s_next - s->s_txn_next &&
+	    (rc = index_mark_incomplete(s, s->s_next)) != 0)
+		return rc;
 	if (t == NULL)
 		return 0;
 	if ((rc = index_zone_flush(s, &t->it_zone, 0)) != 0 ||
-	    (rc = index_zone_flush(s, &t->it_tzone, 1)) != 0)
+	    (rc = index_zone_flush(s, &t->it_tzone, 1)) != 0 ||
+	    (rc = index_groups_write(s)) != 0)
 		return rc;
-	return index_groups_write(s);
+	t->it_added = 0;
+	return 0;
 }
 
 /* FNV-1a over the kind and the prefix. */
@@ -734,10 +792,11 @@ index_run_read(struct index_run *r, const uint8_t *prefix, MDB_cursor_op op)
 		return 0;
 	if (rc != 0)
 		return rc;
-	if (k.mv_size < 1 + INDEX_BLOCK_LEN + 8 ||
+	if (k.mv_size < 1 + INDEX_BLOCK_LEN ||
 	    memcmp(k.mv_data, prefix, 1 + INDEX_BLOCK_LEN) != 0)
-		return 0;
-	if (k.mv_size > sizeof(r->ir_key) || v.mv_size > sizeof(r->ir_val) ||
+		return 0;	/* past the run */
+	if (k.mv_size < 1 + INDEX_BLOCK_LEN + 8 ||
+	    k.mv_size > sizeof(r->ir_key) || v.mv_size > sizeof(r->ir_val) ||
 	    v.mv_size % 4 != 0)
 		return MDB_CORRUPTED;
 	memcpy(r->ir_key, k.mv_data, k.mv_size);
@@ -1020,6 +1079,7 @@ store_index_add(struct store *s, uint64_t index, const Algaudit__V1__Entry *e)
 		return EINVAL;
 	if ((rc = index_add(s, index, e)) != 0)
 		return store_txn_fail(s, rc, 0);
+	s->s_ix_txn->it_added++;
 	return 0;
 }
 
@@ -1132,7 +1192,7 @@ index_reindex_txn(struct store *s, uint64_t first, uint64_t batch,
 		*next = index + 1;
 		rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
 	}
-	if (rc == MDB_NOTFOUND || n == batch)
+	if (rc == MDB_NOTFOUND)
 		rc = 0;
 	mdb_cursor_close(cur);
 	cur = NULL;
@@ -1157,7 +1217,8 @@ store_reindex(struct store *s, unsigned bits, const char *const *labels,
 
 	if ((s->s_flags & STORE_RDONLY) || s->s_txn != NULL || !s->s_ix_dbs)
 		return STORE_ETXN;
-	if (bits != 0 && (bits < INDEX_BITS_MIN || bits > INDEX_BITS_PLAIN))
+	if (bits != 0 && (bits < INDEX_BITS_MIN ||
+	    (bits > INDEX_BITS_MAX && bits != INDEX_BITS_PLAIN)))
 		return EINVAL;
 	info = s->s_ix_info;
 	info.ii_present = 1;

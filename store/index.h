@@ -75,6 +75,7 @@ enum index_kind {
 
 #define INDEX_BITS_DEFAULT	16	/* 65,536 entries per block */
 #define INDEX_BITS_MIN		8
+#define INDEX_BITS_MAX		32	/* or INDEX_BITS_PLAIN */
 #define INDEX_L0_SHIFT		6	/* 64 small blocks per big block */
 #define INDEX_BITS_PLAIN	63	/* one block: the plain layout */
 #define INDEX_LABELS_MAX	32	/* declared indexable label keys */
@@ -118,14 +119,15 @@ const char *index_kind_name(enum index_kind);
  */
 size_t	 index_term_string(uint8_t *, const char *);
 size_t	 index_term_version(uint8_t *, const char *, const char *);
-size_t	 index_term_time(uint8_t *, int64_t);
 size_t	 index_term_class(uint8_t *, int);
 size_t	 index_term_label(uint8_t *, const char *, const char *);
 
 /*
- * Time in zones: the u64 with the sign bit flipped, so byte order is
- * numeric order. index_term_time_decode() reverses it.
+ * Event times in zones (not a term: time is no posting key): the u64
+ * with the sign bit flipped, so byte order is numeric order; 8 bytes.
+ * index_term_time_decode() reverses it.
  */
+size_t	 index_term_time(uint8_t *, int64_t);
 int64_t	 index_term_time_decode(const uint8_t *);
 
 /*
@@ -138,15 +140,20 @@ int64_t	 index_term_time_decode(const uint8_t *);
  *	not the last appended; the transaction stays open). Otherwise the
  *	transaction has been aborted, as store_append() describes:
  *	ENOMEM, STORE_EMAPFULL (retry), STORE_EFULL, STORE_EIO,
- *	STORE_ELMDB.
+ *	STORE_ECORRUPT (a zone or level 0 chunk does not decode, or meta
+ *	index_merged is missing), STORE_ELMDB.
+ * An entry appended in a transaction without its store_index_add()
+ * makes the commit record that the indexes are incomplete (meta
+ * index_from): queries refuse the store until a reindex.
  */
 int	 store_index_add(struct store *, uint64_t,
 	    const Algaudit__V1__Entry *);
 
 /*
  * Rebuilds every index from the entries: empties the index databases,
- * records the layout (bits: INDEX_BITS_MIN to INDEX_BITS_PLAIN, 0 for
- * the store's current or the default) and the declared label keys
+ * records the layout (bits: INDEX_BITS_MIN to INDEX_BITS_MAX, or
+ * INDEX_BITS_PLAIN; 0 for the store's current or the default) and the
+ * declared label keys
  * (labels NULL: keep the store's), then indexes the log in commits of
  * batch entries (0: 100,000), calling progress after each. Sets
  * ii_from to UINT64_MAX at the start (queries refuse a half-built
@@ -155,8 +162,9 @@ int	 store_index_add(struct store *, uint64_t,
  * be run again.
  * @return 0; STORE_ETXN; EINVAL (bits, a label key empty or too long,
  *	or more than INDEX_LABELS_MAX); STORE_ECORRUPT (an entry does not
- *	decode: its index is in *bad if bad is not NULL); STORE_EFULL;
- *	STORE_EIO; STORE_ELMDB; ENOMEM.
+ *	decode: its index is in *bad if bad is not NULL); STORE_EMAPFULL
+ *	(the map still full after 8 growths); STORE_EFULL; STORE_EIO;
+ *	STORE_ELMDB; ENOMEM.
  */
 int	 store_reindex(struct store *, unsigned, const char *const *,
 	    size_t, uint64_t, index_progress_fn, void *, uint64_t *);

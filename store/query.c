@@ -459,6 +459,8 @@ query_open(struct store_view *v, const struct query_filter *f,
 	    (rc = query_plan_cursors(q)) != 0)
 		goto fail;
 	q->q_mode = q->q_ncur > 0 || q->q_done ? QUERY_JOIN : QUERY_RANGE;
+	if (q->q_mode == QUERY_RANGE && !timed && f->qf_producer != NULL)
+		goto noindex;	/* indexed, so the indexes are unusable */
 	if (q->q_mode == QUERY_RANGE && !timed &&
 	    query_has_record_filter(f)) {
 		if (!q->q_info.ii_present || q->q_info.ii_from != 0)

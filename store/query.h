@@ -127,8 +127,10 @@ int	 query_next(struct query *, uint64_t *, const Algaudit__V1__Entry **);
 /*
  * Counts the matching entries that query_next() would still return,
  * decoding an entry only when a filter needs it (score, reviewed, an
- * undeclared label, time in a block not wholly in range). Same codes
- * as query_next(), 0 on success.
+ * undeclared label, time in a zone not wholly in range). An entry that
+ * does not decode is counted when no filter needed it decoded (where
+ * query_next() returns QUERY_EDECODE). Same codes as query_next(), 0 on
+ * success.
  */
 int	 query_count(struct query *, uint64_t *);
 

@@ -1993,6 +1993,54 @@ START_TEST(test_query_enoindex_interrupted)
 }
 END_TEST
 
+/*
+ * Entries appended without store_index_add() make their commit mark
+ * the indexes incomplete: indexed filters, the producer's included,
+ * are refused (QUERY_ENOINDEX) instead of missing entries, until a
+ * reindex; a plain listing still works.
+ */
+START_TEST(test_query_enoindex_unindexed_append)
+{
+	struct index_info ii;
+	struct query_filter f;
+	struct query *q;
+	struct store *s;
+	char err[QUERY_ERRLEN];
+	uint64_t n;
+
+	s = check_small_store("s", 10);
+	check_write(s, check_ents, check_n - 10, 10, 10, 0);
+	ck_assert_int_eq(store_index_info(s, &ii), 0);
+	ck_assert_uint_eq(ii.ii_from, check_n);
+	store_close(s);
+
+	check_st = check_reader("s");
+	ck_assert_int_eq(store_view_begin(check_st, &check_v), 0);
+	memset(&f, 0, sizeof(f));
+	f.qf_class = 1;
+	check_refused(&f, QUERY_ENOINDEX, NULL);
+	f.qf_class = 0;
+	f.qf_producer = check_ents[0].ce_producer;
+	check_refused(&f, QUERY_ENOINDEX, NULL);
+	memset(&f, 0, sizeof(f));
+	ck_assert_int_eq(query_open(check_v, &f, &q, err, sizeof(err)), 0);
+	ck_assert_int_eq(query_count(q, &n), 0);
+	ck_assert_uint_eq(n, check_n);
+	query_close(q);
+	store_view_end(check_v);
+	check_v = NULL;
+	store_close(check_st);
+	check_st = NULL;
+
+	s = check_create("s");
+	ck_assert_int_eq(store_reindex(s, 0, NULL, 0, 0, NULL, NULL, NULL),
+	    0);
+	ck_assert_int_eq(store_index_info(s, &ii), 0);
+	ck_assert_uint_eq(ii.ii_from, 0);
+	store_close(s);
+}
+END_TEST
+
 /* What the progress callback of test_query_enoindex_running saw. */
 struct check_running {
 	struct store	*cr_store;
@@ -2417,6 +2465,7 @@ check_store_query_suite(void)
 	tcase_add_test(tc, test_query_strerror);
 	tcase_add_test(tc, test_query_empty_store);
 	tcase_add_test(tc, test_query_enoindex_interrupted);
+	tcase_add_test(tc, test_query_enoindex_unindexed_append);
 	tcase_add_test(tc, test_query_enoindex_running);
 	tcase_add_test(tc, test_query_reindex_view);
 	tcase_add_test(tc, test_query_view_across_merge);
