@@ -869,7 +869,7 @@ query_skip_tzone(struct query *q, uint64_t x)
 static int
 query_candidate(struct query *q, uint64_t *index, int *check)
 {
-	uint64_t x;
+	uint64_t x = 0;
 	int rc, rev = q->q_f.qf_reverse;
 
 	while (!q->q_done) {
