@@ -1351,8 +1351,8 @@ END_TEST
 
 START_TEST(test_access_dump_and_precedence)
 {
-	char *argv[] = { (char *)(uintptr_t)"algauditd", (char *)(uintptr_t)"-f",
-	    F, (char *)(uintptr_t)"--allow",
+	char *argv[] = { (char *)(uintptr_t)"algauditd",
+	    (char *)(uintptr_t)"-f", F, (char *)(uintptr_t)"--allow",
 	    (char *)(uintptr_t)"uid:7 producers=cli", NULL };
 	struct cfg orig;
 	char *out, *again;
