@@ -20,8 +20,13 @@
  *
  * What it checks besides the sanitizers: the allocator never hands out
  * more than its cap; a refusal names the offending record within the
- * batch and comes with a message; and a valid batch, canonically
- * encoded, always fits the unpack budget (fuzz_frame_budget()).
+ * batch and comes with a message; a valid batch, canonically encoded,
+ * always fits the unpack budget (fuzz_frame_budget()); and every record
+ * of a batch queued to the writer gets its leaf, as the writer builds
+ * the entry (a record that passed validation but has no leaf would
+ * make the writer refuse its batch every time the client resends it),
+ * which a verifier recomputes from the units, some disclosed and some
+ * withheld (fuzz_frame_leaves()).
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -30,18 +35,26 @@
 
 #include "daemon.h"
 #include "frame.h"
+#include "leaf.h"
 #include "record.h"
 
 int	 LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
 #define FUZZ_FRAME_RETRY	16	/* budget of the second unpack */
+#define FUZZ_FRAME_RECV_NS	INT64_C(1714564800000000000)
 
 /* What one connection remembers between frames, as struct conn does. */
 struct fuzz_frame_conn {
 	int		 ff_welcomed;	/* a valid Hello was taken */
+	char		 ff_producer[RECORD_MAX_PRODUCER_ID + 1];
 	uint64_t	 ff_durable;	/* the Welcome's mark: a new producer */
 	uint64_t	 ff_last_seq;	/* highest seq received */
+	uint64_t	 ff_index;	/* the log index of the next entry */
 };
+
+/* The store's leaf key and the writer's workspace, made once. */
+static struct leaf_key	*fuzz_frame_key;
+static struct leaf_ctx	*fuzz_frame_leaf;
 
 /* Stops the run on a broken invariant: libFuzzer saves the input. */
 static void
@@ -91,8 +104,79 @@ fuzz_frame_hello(struct fuzz_frame_conn *fc, const Algaudit__V1__Hello *h)
 		return -1;
 	}
 	fuzz_frame_say("Hello: Welcome", h->producer_id);
+	snprintf(fc->ff_producer, sizeof(fc->ff_producer), "%s",
+	    h->producer_id);
 	fc->ff_welcomed = 1;
 	return 0;
+}
+
+/*
+ * The writer's side of a queued batch: each record becomes an entry
+ * (writer_append()'s fields) whose leaf must compute, and a verifier
+ * given its units, the even ones disclosed and the odd ones withheld,
+ * must find the same leaf hash.
+ */
+static void
+fuzz_frame_leaves(struct fuzz_frame_conn *fc, const Algaudit__V1__Batch *b)
+{
+	static const uint8_t master[LEAF_SECRET_LEN] = { 0x42, 0x17 };
+	Algaudit__V1__Entry e = ALGAUDIT__V1__ENTRY__INIT;
+	Algaudit__V1__Peer peer = ALGAUDIT__V1__PEER__INIT;
+	uint8_t hash[LEAF_HASH_LEN], again[LEAF_HASH_LEN];
+	const struct leaf_unit *u;
+	struct leaf_claim *claims;
+	char msg[512];
+	size_t i, j, n;
+	int rc;
+
+	if (fuzz_frame_key == NULL &&
+	    (leaf_key_new(&fuzz_frame_key, master) != 0 ||
+	    leaf_ctx_new(&fuzz_frame_leaf) != 0))
+		fuzz_frame_fail("out of memory");
+	peer.has_uid = peer.has_gid = peer.has_pid = 1;
+	peer.uid = peer.gid = 1000;
+	peer.pid = 4242;
+	peer.address = (char *)(uintptr_t)"unix";
+	for (i = 0; i < b->n_records; i++) {
+		e.has_index = 1;
+		e.index = fc->ff_index++;
+		e.has_receive_time_ns = 1;
+		e.receive_time_ns = FUZZ_FRAME_RECV_NS;
+		e.producer_id = fc->ff_producer;
+		e.peer = &peer;
+		e.record = b->records[i];
+		if ((rc = leaf_compute(fuzz_frame_leaf, fuzz_frame_key, &e,
+		    hash)) != 0) {
+			snprintf(msg, sizeof(msg), "record %zu passed "
+			    "batch_check() but has no leaf: %s: %s", i,
+			    leaf_strerror(rc),
+			    leaf_ctx_errmsg(fuzz_frame_leaf));
+			fuzz_frame_fail(msg);
+		}
+		n = leaf_ctx_units(fuzz_frame_leaf);
+		if ((claims = calloc(n > 0 ? n : 1, sizeof(*claims))) == NULL)
+			fuzz_frame_fail("out of memory");
+		for (j = 0; j < n; j++) {
+			u = leaf_ctx_unit(fuzz_frame_leaf, j);
+			claims[j].lc_path = u->lu_path;
+			claims[j].lc_pathlen = u->lu_pathlen;
+			if (j % 2 == 0) {
+				claims[j].lc_value = u->lu_value;
+				claims[j].lc_valuelen = u->lu_valuelen;
+				claims[j].lc_salt = u->lu_salt;
+			} else
+				claims[j].lc_commit = u->lu_commit;
+		}
+		msg[0] = '\0';
+		rc = leaf_hash_claims(e.index, claims, n, again, msg,
+		    sizeof(msg));
+		free(claims);
+		if (rc != 0)
+			fuzz_frame_fail(msg);
+		if (memcmp(hash, again, sizeof(hash)) != 0)
+			fuzz_frame_fail("a verifier recomputes another leaf "
+			    "hash from the units");
+	}
 }
 
 /* conn_batch(): a Batch before the Hello ends the connection. */
@@ -125,6 +209,7 @@ fuzz_frame_batch(struct fuzz_frame_conn *fc, const Algaudit__V1__Batch *b)
 	if (last > fc->ff_last_seq)
 		fc->ff_last_seq = last;
 	fuzz_frame_say("Batch: queued to the writer", "");
+	fuzz_frame_leaves(fc, b);
 	return 0;
 }
 
