@@ -108,6 +108,9 @@ fuzz_sf_open(unsigned flags)
 	    io_new(c, c->c_endpoint, c->c_producer, &c->c_opts, c->c_q, NULL,
 	    0, &c->c_io) != 0)
 		fuzz_sf_fail("queue_new or io_new");
+	/* io_new() seeds the jitter from the clock; a run must not vary. */
+	backoff_init(&c->c_io->io_backoff, c->c_opts.o_backoff_initial_ms,
+	    c->c_opts.o_backoff_max_ms, UINT64_C(0x9e3779b97f4a7c15));
 	return c;
 }
 

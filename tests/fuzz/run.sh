@@ -49,7 +49,7 @@ for name in "$@"; do
 		failed=$((failed + 1))
 		echo "fuzz: FAILED: $name (exit $rc) after ${runs:-?} runs;" \
 		    "input saved in $crashes/, log $log:" >&2
-		grep -E -A40 '^==[0-9]+==ERROR|runtime error|^fuzz_' \
+		grep -a -E -A40 '^==[0-9]+==ERROR|runtime error|^fuzz_' \
 		    "$log" | head -60 >&2
 	else
 		echo "fuzz: $name: ${runs:-?} runs in $secs s, no failure"
