@@ -1107,6 +1107,12 @@ io_on_welcome(struct io *io, const Algaudit__V1__Welcome *w, uint64_t now)
 		}
 		io->io_welcome_ckpt = w->checkpoint_size;
 	}
+	if (w->durable_seq == UINT64_MAX) {
+		/* No seq could follow it: we would never send again. */
+		io_fail(io, now, ALGAUDIT_LOG_ERROR, "Welcome with durable seq "
+		    "2^64-1: no record can follow it (ALGAUDIT_EPROTO)");
+		return;
+	}
 	if (w->durable_seq > io->io_seq_floor)
 		io->io_seq_floor = w->durable_seq;
 	io->io_welcomed = 1;
@@ -1189,9 +1195,17 @@ static void
 io_on_error(struct io *io, const Algaudit__V1__Error *e, uint64_t now)
 {
 	struct io_batch *b;
-	char msg[512];
-	const char *text = e->message != NULL ? e->message : "";
+	char msg[512], text[256];
 	int code = e->has_code ? (int)e->code : 0;
+	size_t i;
+
+	/* The daemon's words go to the application's log: printable only. */
+	snprintf(text, sizeof(text), "%s", e->message != NULL ? e->message :
+	    "");
+	for (i = 0; text[i] != '\0'; i++)
+		if ((unsigned char)text[i] < 0x20 ||
+		    (unsigned char)text[i] >= 0x7f)
+			text[i] = '?';
 
 	snprintf(msg, sizeof(msg), "daemon error %s: %s",
 	    frame_strerror_code(code), text);
