@@ -13,7 +13,8 @@
  * "key = value" lines, whole-line comments starting with '#' or ';',
  * optional sections. A key is an option's long name; it may stand
  * before the first section or in its own section ([daemon], [limits],
- * [checkpoints], [access], [log]; cfg_sections[]). Unknown keys and
+ * [checkpoints], [access], [metrics], [log]; cfg_sections[]). Unknown
+ * keys and
  * sections, a key in another option's section, a key given twice
  * (except listen and allow),
  * bad values, over-long lines and syntax errors are refused with the
@@ -53,7 +54,9 @@ enum cfg_type {
 	CFG_T_MODE,		/* command line only: sets cf_mode to co_min */
 	CFG_T_OCTAL,		/* file mode bits, 0 to 0777, in octal */
 	CFG_T_GROUP,		/* a group name or number, resolved */
-	CFG_T_ALLOW		/* an allow rule (allow.c), repeatable */
+	CFG_T_ALLOW,		/* an allow rule (allow.c), repeatable */
+	CFG_T_CHOICE,		/* one of the words of co_arg ("a|b") */
+	CFG_T_HOSTPORT		/* HOST:PORT (IPv6 in brackets), or off */
 };
 
 #define CFG_F_CMDLINE	0x01	/* not settable from a configuration file */
@@ -67,7 +70,7 @@ enum cfg_type {
 
 /* The sections of the file, in --dump-config order. */
 static const char *const cfg_sections[] = {
-	"daemon", "limits", "checkpoints", "access", "log"
+	"daemon", "limits", "checkpoints", "access", "metrics", "log"
 };
 #define CFG_NSECTIONS	(sizeof(cfg_sections) / sizeof(cfg_sections[0]))
 
@@ -127,6 +130,22 @@ static const struct cfg_opt cfg_opts[] = {
 	    "close a connection after S seconds without a\n"
 	    "complete frame while nothing is owed to it\n"
 	    "(0: never; a reload applies to later Hellos)" },
+	{ "on-store-full", 0, CFG_T_CHOICE, 0, 0, "block",
+	    CFG_OFF(cf_store_full), CFG_F_RELOAD, "limits", "block|refuse",
+	    "when the store is full: block stops reading\n"
+	    "producers and retries the commit until it\n"
+	    "succeeds; refuse answers batches STORE_FULL" },
+	{ "max-store-size", 0, CFG_T_BYTES, 0, (uint64_t)1 << 50, "0",
+	    CFG_OFF(cf_max_store_size), CFG_F_RELOAD, "limits", "BYTES",
+	    "the store is full once data.mdb has reached\n"
+	    "BYTES (0: only when its filesystem is)" },
+	{ "store-free-warn", 0, CFG_T_UINT, 0, 100, "10",
+	    CFG_OFF(cf_free_warn), CFG_F_RELOAD, "limits", "PERCENT",
+	    "log a warning when less than PERCENT of the\n"
+	    "store's filesystem is available (0: never)" },
+	{ "store-free-critical", 0, CFG_T_UINT, 0, 100, "5",
+	    CFG_OFF(cf_free_crit), CFG_F_RELOAD, "limits", "PERCENT",
+	    "and another below PERCENT (0: never)" },
 	{ "key", 0, CFG_T_PATH, 1, CFG_PATH_MAX - 1, NULL, CFG_OFF(cf_key),
 	    0, "daemon", "FILE",
 	    "the checkpoint signing key; it must exist\n"
@@ -162,6 +181,20 @@ static const struct cfg_opt cfg_opts[] = {
 	    "socket: 'uid:USER producers=P1,P2' or\n"
 	    "'gid:GROUP producers=P*'; repeatable; with no\n"
 	    "rule any peer may use any producer id" },
+	{ "metrics", 0, CFG_T_HOSTPORT, 1, CFG_ENDPOINT_MAX - 5, NULL,
+	    CFG_OFF(cf_metrics), 0, "metrics", "HOST:PORT",
+	    "serve Prometheus metrics on\n"
+	    "http://HOST:PORT/metrics; a loopback address\n"
+	    "unless metrics-allow-remote (default: off)" },
+	{ "metrics-allow-remote", 0, CFG_T_SWITCH, 0, 1, "no",
+	    CFG_OFF(cf_metrics_remote), 0, "metrics", "yes|no",
+	    "allow --metrics on a non-loopback address (the\n"
+	    "endpoint has no authentication)" },
+	{ "clock-skew", 0, CFG_T_UINT, 1, (uint64_t)100 * 365 * 86400, "300",
+	    CFG_OFF(cf_clock_skew), CFG_F_RELOAD, "metrics", "SECONDS",
+	    "count the records whose event time is more\n"
+	    "than SECONDS from their receive time (they are\n"
+	    "stored all the same)" },
 	{ "verbose", 'v', CFG_T_COUNT, 0, 3, NULL, CFG_OFF(cf_verbose),
 	    CFG_F_RELOAD, "log", NULL,
 	    "log more (debug); -vv adds libevent's messages\n"
@@ -399,6 +432,46 @@ cfg_parse_endpoint(const char *s, struct cfg_endpoint *ep, char *err,
 	return 0;
 }
 
+/*
+ * Returns the index of word value among the '|'-separated words of
+ * choices, or -1.
+ */
+static int
+cfg_parse_choice(const char *choices, const char *value)
+{
+	const char *p = choices, *bar;
+	size_t len, vlen = strlen(value);
+	int i;
+
+	for (i = 0; p != NULL; i++) {
+		bar = strchr(p, '|');
+		len = bar != NULL ? (size_t)(bar - p) : strlen(p);
+		if (len == vlen && strncmp(p, value, len) == 0)
+			return i;
+		p = bar != NULL ? bar + 1 : NULL;
+	}
+	return -1;
+}
+
+/* Writes the n-th word of choices into buf ("" if there is none). */
+static void
+cfg_format_choice(const char *choices, int n, char *buf, size_t len)
+{
+	const char *p = choices, *bar;
+	int i;
+
+	buf[0] = '\0';
+	for (i = 0; p != NULL; i++) {
+		bar = strchr(p, '|');
+		if (i == n) {
+			snprintf(buf, len, "%.*s", bar != NULL ?
+			    (int)(bar - p) : (int)strlen(p), p);
+			return;
+		}
+		p = bar != NULL ? bar + 1 : NULL;
+	}
+}
+
 /* Checks a string value of option o; shown names the option. */
 static int
 cfg_check_string(const struct cfg_opt *o, const char *shown,
@@ -502,7 +575,8 @@ static int
 cfg_apply(struct cfg *cf, const struct cfg_opt *o, const char *shown,
     const char *value, int is_default, char *err, size_t errlen)
 {
-	char msg[256];
+	struct cfg_endpoint ep;
+	char msg[512], text[CFG_ENDPOINT_MAX + 8];
 	uint64_t v;
 	uint32_t gid;
 	int *ip, b, rc;
@@ -533,6 +607,26 @@ cfg_apply(struct cfg *cf, const struct cfg_opt *o, const char *shown,
 		    errlen);
 	case CFG_T_ALLOW:
 		return cfg_add_allow(cf, shown, value, err, errlen);
+	case CFG_T_CHOICE:
+		if ((b = cfg_parse_choice(o->co_arg, value)) == -1)
+			return cfg_fail(err, errlen, "%s: '%s' is not one of "
+			    "%s", shown, value, o->co_arg);
+		*(int *)cfg_field(cf, o) = b;
+		return 0;
+	case CFG_T_HOSTPORT:
+		if (strcmp(value, "off") == 0) {
+			*(char *)cfg_field(cf, o) = '\0';
+			return 0;
+		}
+		if (cfg_check_string(o, shown, value, err, errlen) == -1)
+			return -1;
+		snprintf(text, sizeof(text), "tcp:%s", value);
+		if (cfg_parse_endpoint(text, &ep, msg, sizeof(msg)) == -1)
+			return cfg_fail(err, errlen, "%s: '%s' is not "
+			    "HOST:PORT (e.g. 127.0.0.1:9477 or [::1]:9477) or "
+			    "off", shown, value);
+		strcpy(cfg_field(cf, o), value);
+		return 0;
 	case CFG_T_OCTAL:
 		if (cfg_parse_octal(value, o->co_max, &v) == -1)
 			return cfg_fail(err, errlen, "%s: '%s' is not a mode "
@@ -836,7 +930,7 @@ cfg_file_handler(void *arg, const char *section, const char *name,
 	if (section[0] != '\0' && !cfg_section_known(section))
 		return cfg_file_fail(f, f->cff_line, "%s: unknown section "
 		    "[%s] (sections: [daemon], [limits], [checkpoints], "
-		    "[access], [log])", name, section);
+		    "[access], [metrics], [log])", name, section);
 	if (name[0] == '\0')
 		return cfg_file_fail(f, f->cff_line, "no key before '='");
 	if ((o = cfg_find_long(name, strlen(name))) == NULL)
@@ -924,6 +1018,7 @@ cfg_copy_opt(struct cfg *dst, const struct cfg *src, const struct cfg_opt *o)
 	case CFG_T_PATH:
 	case CFG_T_NAME:
 	case CFG_T_GROUP:
+	case CFG_T_HOSTPORT:
 		memcpy(to, from, o->co_max + 1);
 		break;
 	case CFG_T_BYTES:
@@ -959,6 +1054,7 @@ cfg_opt_equal(const struct cfg *a, const struct cfg *b,
 	case CFG_T_PATH:
 	case CFG_T_NAME:
 	case CFG_T_GROUP:
+	case CFG_T_HOSTPORT:
 		return strcmp(x, y) == 0;
 	case CFG_T_BYTES:
 	case CFG_T_UINT:
@@ -1001,7 +1097,11 @@ cfg_format(const struct cfg *cf, const struct cfg_opt *o, char *buf,
 	case CFG_T_PATH:
 	case CFG_T_NAME:
 	case CFG_T_GROUP:
+	case CFG_T_HOSTPORT:
 		snprintf(buf, len, "%s", (const char *)f);
+		break;
+	case CFG_T_CHOICE:
+		cfg_format_choice(o->co_arg, *(const int *)f, buf, len);
 		break;
 	case CFG_T_BYTES:
 	case CFG_T_UINT:

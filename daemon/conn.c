@@ -294,7 +294,8 @@ conn_pause(struct conn *c, int why)
 		    why == CONN_PAUSE_OUTPUT ? "client does not read" :
 		    why == CONN_PAUSE_ANSWERS ? "too many answers owed" :
 		    why == CONN_PAUSE_MEMORY ? "queued and buffered bytes "
-		    "over --max-pending" : "writer queue over --max-pending");
+		    "over --max-pending" : "writer queue over --max-pending, "
+		    "or the store full with on-store-full block");
 	c->c_pause |= why;
 	conn_update_read(c);
 	/* Stopped for another reason, it would hold the others up. */
@@ -391,6 +392,7 @@ conn_send_answer(struct conn *c, const struct conn_answer *a)
 		err.fatal = a->a_fatal;
 		sf.msg_case = ALGAUDIT__V1__SERVER_FRAME__MSG_ERROR;
 		sf.error = &err;
+		metrics_error(c->c_d, a->a_code);
 	}
 	return conn_send(c, &sf);
 }
@@ -564,18 +566,26 @@ conn_fence(struct conn *c)
 	}
 }
 
-/* Reads the producer's committed durable mark (0 when unknown). */
+/*
+ * Reads the producer's committed durable mark (0 when unknown). Returns
+ * 0; 1 while the writer has the store closed after an I/O error (the
+ * Welcome waits for the reopen); -1 after a fatal Error.
+ */
 static int
 conn_durable(struct conn *c, uint64_t *seq)
 {
 	struct store_producer sp;
+	struct store *s;
 	int rc, i;
 
+	if ((s = writer_store_acquire(c->c_d->d_writer)) == NULL)
+		return 1;
 	for (i = 0; i < CONN_STORE_RETRIES; i++) {
-		rc = store_producer_get(c->c_d->d_store, c->c_producer, &sp);
+		rc = store_producer_get(s, c->c_producer, &sp);
 		if (rc != STORE_EBUSY)
 			break;
 	}
+	writer_store_release(c->c_d->d_writer);
 	if (rc == STORE_ENOTFOUND) {
 		*seq = 0;
 		return 0;
@@ -643,10 +653,17 @@ conn_welcome(struct conn *c)
 	struct daemon *d = c->c_d;
 	struct timeval tv = { 0, 0 };
 	char who[128];
+	int rc;
 
 	c->c_welcome_wait = 0;
-	if (conn_durable(c, &c->c_durable) == -1)
-		return -1;
+	if ((rc = conn_durable(c, &c->c_durable)) != 0) {
+		if (rc == -1)
+			return -1;
+		log_debug("conn %llu: Welcome waits for the store's reopen",
+		    c->c_id);
+		c->c_welcome_wait = 1;
+		return 0;
+	}
 	conn_set_state(c, CONN_ACTIVE);
 	w.has_protocol_version = 1;
 	w.protocol_version = FRAME_PROTOCOL_VERSION;
@@ -842,6 +859,9 @@ conn_batch(struct conn *c, struct writer_batch *b)
 		has_seq = bad < batch->n_records &&
 		    batch->records[bad]->has_producer_seq;
 		seq = has_seq ? batch->records[bad]->producer_seq : 0;
+		metrics_rejected(d,
+		    ALGAUDIT__V1__ERROR_CODE__ERROR_INVALID_RECORD,
+		    batch->n_records);
 		writer_batch_free(b);
 		return conn_error(c,
 		    ALGAUDIT__V1__ERROR_CODE__ERROR_INVALID_RECORD, has_seq,
@@ -868,6 +888,7 @@ conn_batch(struct conn *c, struct writer_batch *b)
 	d->d_pending += b->wb_mem;
 	b->wb_session_start = !c->c_submitted;
 	c->c_submitted = 1;
+	metrics_batch(d, batch, b->wb_recv_ns);
 	writer_submit(d->d_writer, b);
 	return 0;
 }
@@ -916,6 +937,7 @@ conn_read_frame(struct conn *c)
 	}
 	b->wb_recv_ns = conn_now_ns();
 	b->wb_size = need;
+	metrics_frame(c->c_d, need);
 	frame_alloc_init(&b->wb_alloc, frame_unpack_cap(need -
 	    FRAME_HEADER_LEN));
 	msg = frame_unpack_client(&b->wb_alloc, buf + FRAME_HEADER_LEN,
@@ -1072,7 +1094,8 @@ conn_process(struct conn *c, int budget, int final)
 		if (!conn_may_read(c, final))
 			return;
 		if (!final && c->c_state == CONN_ACTIVE &&
-		    d->d_pending >= d->d_cfg.cf_max_pending) {
+		    (d->d_pending >= d->d_cfg.cf_max_pending ||
+		    writer_blocked(d->d_writer))) {
 			conn_pause(c, CONN_PAUSE_PENDING);
 			return;
 		}
@@ -1435,9 +1458,7 @@ conn_batch_done(struct daemon *d, struct writer_batch *b)
 			}
 		}
 	} else {
-		code = b->wb_status == STORE_EFULL ?
-		    ALGAUDIT__V1__ERROR_CODE__ERROR_STORE_FULL :
-		    ALGAUDIT__V1__ERROR_CODE__ERROR_STORE_FAILED;
+		code = writer_status_code(b->wb_status);
 		a->a_kind = CONN_ANSWER_ERROR;
 		a->a_code = code;
 		if (b->wb_status == WRITER_EHOLE)
@@ -1452,12 +1473,17 @@ conn_batch_done(struct daemon *d, struct writer_batch *b)
 		else
 			snprintf(a->a_msg, sizeof(a->a_msg), "batch not "
 			    "stored, resend from seq %" PRIu64 ": %s",
-			    b->wb_hole, store_strerror(b->wb_status));
+			    b->wb_hole, writer_strerror(b->wb_status));
 		if (c->c_hole == 0 || b->wb_hole < c->c_hole)
 			c->c_hole = b->wb_hole;
 		if (b->wb_hole > 0 && c->c_last_seq >= b->wb_hole)
 			c->c_last_seq = b->wb_hole - 1;
-		if (c->c_state != CONN_CLOSED)
+		metrics_rejected(d, code, b->wb_frame->batch->n_records);
+		/* Refused without a try: the store's state was logged. */
+		if (c->c_state != CONN_CLOSED && b->wb_quiet)
+			log_debug("conn %llu: %s: %s", c->c_id,
+			    frame_strerror_code(code), a->a_msg);
+		else if (c->c_state != CONN_CLOSED)
 			log_warnx("conn %llu: %s: %s", c->c_id,
 			    frame_strerror_code(code), a->a_msg);
 	}
@@ -1516,7 +1542,8 @@ conn_after_done(struct daemon *d)
 		    conn_welcome_ready(c))
 			conn_welcome(c);
 	}
-	if (d->d_pending < d->d_cfg.cf_max_pending)
+	if (d->d_pending < d->d_cfg.cf_max_pending &&
+	    !writer_blocked(d->d_writer))
 		for (c = TAILQ_FIRST(&d->d_paused); c != NULL; c = next) {
 			next = TAILQ_NEXT(c, c_pause_entry);
 			conn_unpause(c, CONN_PAUSE_PENDING);
@@ -1635,4 +1662,25 @@ conn_free_all(struct daemon *d)
 	if (d->d_stop_timer != NULL)
 		event_free(d->d_stop_timer);
 	d->d_reap_ev = d->d_stop_timer = NULL;
+}
+
+/*
+ * Counts the connections by state into n[CONN_STATE_MAX] (those closed
+ * whose batches are still with the writer as CONN_CLOSED) and those not
+ * being read for back-pressure into *paused; for the metrics.
+ */
+void
+conn_count(struct daemon *d, uint64_t *n, uint64_t *paused)
+{
+	struct conn *c;
+
+	memset(n, 0, CONN_STATE_MAX * sizeof(*n));
+	*paused = 0;
+	TAILQ_FOREACH(c, &d->d_conns, c_entry) {
+		n[c->c_state]++;
+		if (c->c_pause != 0)
+			(*paused)++;
+	}
+	TAILQ_FOREACH(c, &d->d_dead, c_entry)
+		n[c->c_state]++;
 }

@@ -258,6 +258,7 @@ void	 conn_after_done(struct daemon *);
 void	 conn_stop_all(struct daemon *);
 void	 conn_free_all(struct daemon *);
 const char *conn_strstate(int);
+void	 conn_count(struct daemon *, uint64_t *, uint64_t *);
 
 /* writer.c */
 
@@ -293,6 +294,7 @@ struct writer_batch {
 	size_t		 wb_leaf_off;	/* writer thread: first hash in group */
 	Algaudit__V1__Peer wb_pmsg;	/* writer thread: the entries' peer */
 	uint8_t		*wb_leaves;	/* wb_stored leaf hashes, if wanted */
+	int		 wb_quiet;	/* refused untried: state was logged */
 };
 
 TAILQ_HEAD(writer_batches, writer_batch);
@@ -309,6 +311,59 @@ TAILQ_HEAD(writer_batches, writer_batch);
  * answered like a failed commit: resend from wb_hole.
  */
 #define WRITER_ELEAF	(-32001)
+/* wb_status: refused, data.mdb is at --max-store-size (STORE_FULL). */
+#define WRITER_EMAXSIZE	(-32003)
+/* wb_status: refused, the store is closed after an I/O error. */
+#define WRITER_EUNAVAIL	(-32004)
+
+/* The store's state as the writer sees it. */
+enum writer_store_state {
+	WRITER_STORE_OK = 0,	/* takes writes */
+	WRITER_STORE_FULL,	/* no space, or at --max-store-size */
+	WRITER_STORE_FAILED,	/* closed after an I/O error */
+	WRITER_STORE_STATE_MAX
+};
+
+/* Why a group of batches was not committed, for the metrics. */
+enum writer_fail {
+	WRITER_FAIL_FULL = 0,	/* STORE_EFULL */
+	WRITER_FAIL_MAXSIZE,	/* WRITER_EMAXSIZE */
+	WRITER_FAIL_IO,		/* STORE_EIO */
+	WRITER_FAIL_UNAVAIL,	/* WRITER_EUNAVAIL */
+	WRITER_FAIL_OTHER,
+	WRITER_FAIL_MAX
+};
+
+#define WRITER_LAT_NB	13	/* commit-latency bounds (metrics.c) */
+#define WRITER_REC_NB	11	/* records-per-commit bounds */
+
+/* The writer's statistics, copied from its atomics for the metrics. */
+struct writer_stats {
+	uint64_t	 ws_commits;
+	uint64_t	 ws_batches;	/* acknowledged */
+	uint64_t	 ws_records;	/* stored as new entries */
+	uint64_t	 ws_duplicates;	/* acknowledged, not stored again */
+	uint64_t	 ws_bytes;	/* Entry bytes stored */
+	uint64_t	 ws_failures[WRITER_FAIL_MAX];
+	uint64_t	 ws_lat[WRITER_LAT_NB + 1];	/* per bucket, +Inf */
+	uint64_t	 ws_lat_sum_ns;
+	uint64_t	 ws_recs[WRITER_REC_NB + 1];	/* per bucket, +Inf */
+	uint64_t	 ws_recs_sum;
+	uint64_t	 ws_log_size;
+	uint64_t	 ws_ckpt_size;
+	uint64_t	 ws_ckpts;	/* signed since start */
+	int64_t		 ws_ckpt_ns;	/* the newest's commit, or start */
+	int		 ws_state;	/* WRITER_STORE_* */
+	int		 ws_free_level;	/* HEALTH_FREE_* */
+	uint64_t	 ws_reopens;
+	uint64_t	 ws_reopen_failures;
+	uint64_t	 ws_file_bytes;	/* data.mdb */
+	uint64_t	 ws_map_bytes;
+	uint64_t	 ws_map_used;
+	uint64_t	 ws_max_size;	/* --max-store-size */
+	uint64_t	 ws_fs_size;	/* the store's filesystem */
+	uint64_t	 ws_fs_avail;
+};
 
 int	 writer_start(struct daemon *, uint64_t);
 void	 writer_submit(struct writer *, struct writer_batch *);
@@ -316,8 +371,96 @@ uint64_t writer_log_size(struct writer *);
 uint64_t writer_checkpoint_size(struct writer *);
 void	 writer_request_checkpoint(struct writer *);
 void	 writer_set_limits(struct writer *, uint64_t, uint64_t, uint64_t);
+void	 writer_set_store_limits(struct writer *, int, uint64_t, uint64_t,
+	    uint64_t);
+int	 writer_blocked(struct writer *);
+void	 writer_shutdown(struct writer *);
+struct store *writer_store_acquire(struct writer *);
+void	 writer_store_release(struct writer *);
+void	 writer_get_stats(struct writer *, struct writer_stats *);
+int	 writer_status_code(int);
+const char *writer_strerror(int);
 void	 writer_stop(struct daemon *);
 void	 writer_batch_free(struct writer_batch *);
+
+/* health.c */
+
+#define HEALTH_FS_SLACK		(1024 * 1024)	/* less available: full */
+#define HEALTH_HYSTERESIS	1.0	/* points above a threshold to leave */
+
+/* Free-space levels of the store's filesystem. */
+enum health_free {
+	HEALTH_FREE_OK = 0,
+	HEALTH_FREE_LOW,	/* below --store-free-warn */
+	HEALTH_FREE_CRITICAL	/* below --store-free-critical */
+};
+
+/* The filesystem under the store, from statvfs(). */
+struct health_fs {
+	uint64_t	 hf_size;	/* bytes */
+	uint64_t	 hf_avail;	/* bytes available to non-root */
+};
+
+/* What health_check_store() found. */
+struct health_check {
+	uint64_t	 hc_entries;
+	uint64_t	 hc_tree;
+	uint64_t	 hc_ckpt_size;	/* newest checkpoint; 0: none */
+};
+
+struct leaf_ctx;
+
+int	 health_fs_stat(const char *, struct health_fs *);
+double	 health_free_pct(const struct health_fs *);
+int	 health_fs_full(const struct health_fs *);
+int	 health_free_level(const struct health_fs *, uint64_t, uint64_t,
+	    int);
+const char *health_free_name(int);
+uint64_t health_backoff(uint64_t, uint64_t, uint64_t);
+int	 health_check_store(struct store *, uint64_t, int, const char *,
+	    struct leaf_ctx *, struct health_check *, char *, size_t);
+
+/* metrics.c */
+
+#define METRICS_NCODES	16	/* Error codes counted one by one */
+
+struct metrics;
+struct sockaddr;
+
+/* Everything one scrape shows, copied on the loop thread. */
+struct metrics_snap {
+	int64_t		 ms_now_ns;	/* wall clock */
+	int64_t		 ms_start_ns;
+	uint64_t	 ms_recv_bytes;
+	uint64_t	 ms_recv_batches;
+	uint64_t	 ms_recv_records;
+	uint64_t	 ms_rejected[METRICS_NCODES];	/* records, by code */
+	uint64_t	 ms_errors[METRICS_NCODES];	/* frames, by code */
+	uint64_t	 ms_skew[2];	/* ahead, behind */
+	uint64_t	 ms_skew_s;	/* --clock-skew */
+	uint64_t	 ms_accepted;
+	uint64_t	 ms_conns[CONN_STATE_MAX];
+	uint64_t	 ms_paused;
+	uint64_t	 ms_pending_bytes;
+	uint64_t	 ms_pending_batches;
+	uint64_t	 ms_pending_limit;
+	uint64_t	 ms_scrapes;
+	struct writer_stats ms_w;
+};
+
+int	 metrics_new(struct daemon *);
+int	 metrics_start(struct daemon *);
+void	 metrics_free(struct daemon *);
+void	 metrics_frame(struct daemon *, size_t);
+void	 metrics_batch(struct daemon *, const Algaudit__V1__Batch *,
+	    int64_t);
+void	 metrics_rejected(struct daemon *, int, size_t);
+void	 metrics_error(struct daemon *, int);
+void	 metrics_snapshot(struct daemon *, struct metrics_snap *);
+int	 metrics_format(const struct metrics_snap *, FILE *);
+size_t	 metrics_lat_bucket(uint64_t);
+size_t	 metrics_rec_bucket(uint64_t);
+int	 metrics_is_loopback(const struct sockaddr *);
 
 /* tlog.c */
 
@@ -335,8 +478,9 @@ struct daemon {
 	int			 d_argc;	/* for SIGHUP's reload */
 	char			**d_argv;
 	struct event_base	*d_base;
-	struct store		*d_store;
+	struct store		*d_store;	/* the writer's once it runs */
 	struct writer		*d_writer;
+	struct metrics		*d_metrics;	/* counters, /metrics */
 	char			 d_origin[CFG_ORIGIN_MAX];
 
 	/* The verifiable log (tlog.c); d_signer NULL with --tree off. */

@@ -5,7 +5,7 @@
  * the log, open the store, check its tree and load the signing key,
  * start the writer thread and the listeners, turn signals into events,
  * run the loop, tear down in reverse order. The work is in cfg.c,
- * tlog.c, listener.c, conn.c and writer.c.
+ * tlog.c, listener.c, conn.c, writer.c (with health.c) and metrics.c.
  *
  * SIGHUP reloads: the file and the command line are loaded again as at
  * start; cfg_reload() applies the options the table marks CFG_F_RELOAD
@@ -126,6 +126,9 @@ main_reload(struct daemon *d)
 	}
 	writer_set_limits(d->d_writer, d->d_cfg.cf_commit_max,
 	    d->d_cfg.cf_ckpt_entries, d->d_cfg.cf_ckpt_interval);
+	writer_set_store_limits(d->d_writer, d->d_cfg.cf_store_full,
+	    d->d_cfg.cf_max_store_size, d->d_cfg.cf_free_warn,
+	    d->d_cfg.cf_free_crit);
 	/* A higher --max-pending may let paused producers go on. */
 	conn_after_done(d);
 	/* Who may write, as the new rules say (new Hellos use them). */
@@ -150,6 +153,7 @@ main_signal_cb(evutil_socket_t sig, short events, void *arg)
 	}
 	log_info("%s: shutting down", sig == SIGINT ? "SIGINT" : "SIGTERM");
 	listener_stop_all(d);
+	writer_shutdown(d->d_writer);
 	conn_stop_all(d);
 }
 
@@ -226,6 +230,7 @@ main_start(struct daemon *d, struct event **sigs)
 	 */
 	TAILQ_INIT(&d->d_listeners);
 	if (conn_init(d) == -1 || listener_start_all(d) == -1 ||
+	    metrics_new(d) == -1 || metrics_start(d) == -1 ||
 	    main_open_store(d, &log_size) == -1 || tlog_open(d) == -1 ||
 	    writer_start(d, log_size) == -1)
 		return -1;
@@ -249,6 +254,7 @@ main_stop(struct daemon *d, struct event **sigs)
 	listener_free_all(d);
 	writer_stop(d);
 	conn_free_all(d);
+	metrics_free(d);
 	tlog_close(d);
 	for (i = 0; i < MAIN_NSIGNALS; i++)
 		if (sigs[i] != NULL)

@@ -21,7 +21,31 @@
  * entries. With nothing to commit it wakes by itself when a
  * checkpoint falls due and writes a checkpoint-only transaction; at
  * shutdown it writes a last one of the final size.
+ *
+ * When the store cannot take writes. A commit that fails for want of
+ * space (STORE_EFULL, a map at its ceiling, or data.mdb at
+ * --max-store-size, checked before each transaction) puts the store in
+ * the FULL state. With --on-store-full block the group is kept and the
+ * commit retried (after 250 ms, doubling to 4 s, at once when a reload
+ * changes the limits) until it succeeds; meanwhile conn.c reads nothing
+ * from producers (writer_blocked()), so their clients queue, block or
+ * spool, and the batches already received are acknowledged once they
+ * are committed. With refuse the group is answered STORE_FULL and,
+ * until the next retry is due, so is every group after it without an
+ * attempt. After an I/O error (STORE_EIO) nothing of the transaction
+ * is acknowledged (no commit, no Ack), the store is closed, reopened
+ * and checked (health_check_store()) before anything else is written;
+ * until that succeeds, batches are refused with STORE_FAILED and the
+ * reopen is retried (1 s, doubling to 60 s). The event loop reads the
+ * store only through writer_store_acquire(), which the reopen waits
+ * out. LMDB reports a write cut short by a full filesystem as an I/O
+ * error: an EIO with less than HEALTH_FS_SLACK bytes available is
+ * handled as a full store once the store was reopened. The writer also
+ * samples the store's size and the filesystem's free space every
+ * second or so, for the metrics and the free-space warnings.
  */
+#include <sys/stat.h>
+
 #include <errno.h>
 #include <inttypes.h>
 #include <pthread.h>
@@ -55,6 +79,28 @@
 /* Entries appended between two hand-overs to the hasher. */
 #define WRITER_PUBLISH_EVERY	32
 
+/* Retries of a commit while the store is full, and of a reopen, in ms. */
+#define WRITER_FULL_RETRY_MIN	250
+#define WRITER_FULL_RETRY_MAX	4000
+#define WRITER_REOPEN_MIN	1000
+#define WRITER_REOPEN_MAX	60000
+
+/* How often the store's size and free space are sampled, in ms. */
+#define WRITER_SAMPLE_MS	1000
+
+/* Why the store is full (w_full_cause). */
+#define WRITER_FULL_SPACE	1	/* STORE_EFULL from the store */
+#define WRITER_FULL_FS		2	/* an EIO on a full filesystem */
+#define WRITER_FULL_SIZE	3	/* --max-store-size */
+
+/* What woke the idle writer (writer_wait()). */
+enum writer_wake {
+	WRITER_WAKE_WORK = 0,	/* batches queued, or stop */
+	WRITER_WAKE_CKPT,	/* a checkpoint-only transaction is due */
+	WRITER_WAKE_REOPEN,	/* the store is closed; a reopen is due */
+	WRITER_WAKE_SAMPLE	/* size and free space are to be sampled */
+};
+
 /*
  * A producer some of whose records failed to commit. Until a batch
  * resends them (its first new record is at or below the hole), later
@@ -83,6 +129,7 @@ struct writer {
 	struct writer_batches	 w_queue;	/* loop -> writer */
 	struct writer_batches	 w_done;	/* writer -> loop */
 	int			 w_stop;	/* drain the queue, then exit */
+	int			 w_draining;	/* shutting down: no blocking */
 	struct event		*w_done_ev;	/* made active by the thread */
 	_Atomic uint64_t	 w_log_size;	/* committed log size */
 	uint8_t			*w_buf;		/* Entry encoding buffer */
@@ -108,12 +155,66 @@ struct writer {
 	uint64_t		 w_new_interval;	/* under w_mtx */
 	_Atomic uint64_t	 w_ckpt_size;	/* newest committed one */
 
+	/* The store's health; writer thread unless said otherwise. */
+	char			 w_path[CFG_PATH_MAX];	/* --store */
+	char			 w_data[CFG_PATH_MAX + 16]; /* its data.mdb */
+	char			 w_vkey[NOTE_VKEY_MAX];	/* the daemon's */
+	int			 w_nthreads;	/* --hash-threads */
+	_Atomic int		 w_state;	/* WRITER_STORE_*; any thread */
+	_Atomic int		 w_policy;	/* CFG_STORE_FULL_*; any */
+	int			 w_reopening;	/* under w_mtx */
+	int			 w_users;	/* under w_mtx: loop readers */
+	int			 w_new_store;	/* under w_mtx: SIGHUP's */
+	int			 w_new_policy;	/* under w_mtx */
+	uint64_t		 w_new_max_size;	/* under w_mtx */
+	uint64_t		 w_new_warn;	/* under w_mtx */
+	uint64_t		 w_new_crit;	/* under w_mtx */
+	uint64_t		 w_free_warn;	/* --store-free-warn, % */
+	uint64_t		 w_free_crit;	/* --store-free-critical */
+	int			 w_full_rc;	/* the full state's failure */
+	int			 w_full_cause;	/* WRITER_FULL_* */
+	uint64_t		 w_full_since;	/* ms, monotonic */
+	uint64_t		 w_full_tries;	/* commits tried meanwhile */
+	uint64_t		 w_retry_ms;	/* current back-off */
+	uint64_t		 w_next_try;	/* ms: next try while full */
+	uint64_t		 w_reopen_ms;	/* current back-off */
+	uint64_t		 w_reopen_at;	/* ms: next reopen attempt */
+	uint64_t		 w_sample_at;	/* ms: next size sample */
+	size_t			 w_txn_bytes;	/* Entry bytes in the txn */
+	uint64_t		 w_leaves_before;	/* of freed hashers */
+	uint64_t		 w_leaf_ns_before;
+
 	/* Statistics, writer thread only; read after the join. */
 	uint64_t		 w_commits;
 	uint64_t		 w_batches;
 	uint64_t		 w_records;
 	uint64_t		 w_ckpts;	/* checkpoints committed */
+
+	/* Statistics for the metrics: written here, read by the loop. */
+	_Atomic uint64_t	 w_s_commits;
+	_Atomic uint64_t	 w_s_batches;
+	_Atomic uint64_t	 w_s_records;	/* entries stored */
+	_Atomic uint64_t	 w_s_dups;
+	_Atomic uint64_t	 w_s_bytes;
+	_Atomic uint64_t	 w_s_fail[WRITER_FAIL_MAX];
+	_Atomic uint64_t	 w_s_lat[WRITER_LAT_NB + 1];
+	_Atomic uint64_t	 w_s_lat_sum;	/* ns */
+	_Atomic uint64_t	 w_s_recs[WRITER_REC_NB + 1];
+	_Atomic uint64_t	 w_s_recs_sum;
+	_Atomic uint64_t	 w_s_ckpts;
+	_Atomic int64_t		 w_s_ckpt_ns;	/* wall clock */
+	_Atomic uint64_t	 w_s_reopens;
+	_Atomic uint64_t	 w_s_reopen_fails;
+	_Atomic uint64_t	 w_s_file;
+	_Atomic uint64_t	 w_s_map;
+	_Atomic uint64_t	 w_s_map_used;
+	_Atomic uint64_t	 w_s_max_size;
+	_Atomic uint64_t	 w_s_fs_size;
+	_Atomic uint64_t	 w_s_fs_avail;
+	_Atomic int		 w_s_free_level;	/* HEALTH_FREE_* */
 };
+
+static void	 writer_recover(struct writer *, int);
 
 /* Frees a batch and the message unpacked with its allocator. */
 void
@@ -134,6 +235,17 @@ writer_now_ns(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000 + (uint64_t)ts.tv_nsec;
+}
+
+/* Returns the wall-clock time in ns since the epoch, for the metrics. */
+static int64_t
+writer_wall_ns(void)
+{
+	struct timespec ts;
+
+	if (clock_gettime(CLOCK_REALTIME, &ts) == -1)
+		return 0;
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
 /* Returns the hole of producer id, or NULL. */
@@ -290,6 +402,7 @@ writer_append(struct writer *w, struct writer_batch *b,
 	algaudit__v1__entry__pack(&e, w->w_buf);
 	if ((rc = store_append(w->w_store, w->w_buf, len, &index)) != 0)
 		return rc;
+	w->w_txn_bytes += len;
 	if (index != e.index) {
 		log_warnx("writer: store appended at index %" PRIu64
 		    ", expected %" PRIu64, index, e.index);
@@ -469,6 +582,7 @@ writer_txn(struct writer *w, struct writer_batches *group, size_t nrec,
 
 	*ckpt = 0;
 	w->w_nhashes = 0;
+	w->w_txn_bytes = 0;
 	if (w->w_tree) {
 		if ((rc = writer_reserve_leaves(w, nrec)) != 0)
 			return rc;
@@ -525,6 +639,8 @@ writer_checkpointed(struct writer *w, uint64_t size)
 	cadence_done(&w->w_cad, size, writer_now_ms());
 	atomic_store(&w->w_ckpt_size, size);
 	w->w_ckpts++;
+	atomic_fetch_add(&w->w_s_ckpts, 1);
+	atomic_store(&w->w_s_ckpt_ns, writer_wall_ns());
 	log_debug("writer: checkpoint at size %" PRIu64, size);
 }
 
@@ -539,6 +655,11 @@ writer_checkpoint_only(struct writer *w)
 	uint64_t size;
 	int rc, tries = 0;
 
+	if (w->w_store == NULL) {
+		/* Closed after an I/O error: it comes after the reopen. */
+		cadence_defer(&w->w_cad, writer_now_ms());
+		return;
+	}
 	do {
 		if ((rc = store_begin(w->w_store)) != 0)
 			break;
@@ -557,9 +678,19 @@ writer_checkpoint_only(struct writer *w)
 		writer_checkpointed(w, size);
 		return;
 	}
-	log_warnx("writer: checkpoint-only commit failed: %s; trying again "
-	    "in %" PRIu64 " ms", store_strerror(rc), w->w_cad.cd_interval_ms);
+	if (rc == STORE_EMAPFULL)
+		rc = STORE_EFULL;
+	/* While the store is full this fails every interval: said once. */
+	if (atomic_load(&w->w_state) == WRITER_STORE_FULL && rc == STORE_EFULL)
+		log_debug("writer: checkpoint-only commit failed: %s",
+		    store_strerror(rc));
+	else
+		log_warnx("writer: checkpoint-only commit failed: %s; trying "
+		    "again in %" PRIu64 " ms", store_strerror(rc),
+		    w->w_cad.cd_interval_ms);
 	cadence_defer(&w->w_cad, writer_now_ms());
+	if (rc == STORE_EIO)
+		writer_recover(w, 0);
 }
 
 /* After the commit: hands each batch that asked for them its leaves. */
@@ -584,25 +715,175 @@ writer_give_leaves(struct writer *w, struct writer_batches *group)
 	}
 }
 
+/* Makes the loop look at the writer's state and its done queue. */
+static void
+writer_notify(struct writer *w)
+{
+	event_active(w->w_done_ev, EV_READ, 0);
+}
+
+/* Returns 1 once the writer was told to stop, or the daemon is. */
+static int
+writer_stopping(struct writer *w)
+{
+	int stop;
+
+	pthread_mutex_lock(&w->w_mtx);
+	stop = w->w_stop || w->w_draining;
+	pthread_mutex_unlock(&w->w_mtx);
+	return stop;
+}
+
 /*
- * Commits a group of batches: the one place of group commit. Redoes the
- * transaction when the store grew its map; on any other failure no batch
- * of the group is acknowledged and each carries the error.
+ * Adopts the values a reload handed over (w_mtx held). Returns 1 when
+ * those of the store changed: a full store is then tried again at once.
+ */
+static int
+writer_adopt(struct writer *w)
+{
+	if (w->w_new_limits) {
+		w->w_commit_max = w->w_new_commit_max;
+		w->w_cad.cd_every = w->w_new_every;
+		w->w_cad.cd_interval_ms = w->w_new_interval;
+		w->w_new_limits = 0;
+	}
+	if (!w->w_new_store)
+		return 0;
+	w->w_new_store = 0;
+	atomic_store(&w->w_policy, w->w_new_policy);
+	atomic_store(&w->w_s_max_size, w->w_new_max_size);
+	w->w_free_warn = w->w_new_warn;
+	w->w_free_crit = w->w_new_crit;
+	w->w_next_try = 0;
+	/* A policy changed from block to refuse lets producers go on. */
+	writer_notify(w);
+	return 1;
+}
+
+/*
+ * Samples the store's size and its filesystem's free space for the
+ * metrics, and logs when the free space crosses --store-free-warn or
+ * --store-free-critical (either way; see health_free_level()).
  */
 static void
-writer_commit_group(struct writer *w, struct writer_batches *group)
+writer_sample(struct writer *w)
 {
-	struct writer_batch *b;
-	uint64_t size, ckpt;
-	size_t nb = 0, nrec = 0, refused = 0;
+	struct store_info si;
+	struct health_fs fs;
+	uint64_t thr;
+	int rc, level, prev;
+
+	w->w_sample_at = writer_now_ms() + WRITER_SAMPLE_MS;
+	if (w->w_store != NULL && store_info(w->w_store, &si) == 0) {
+		atomic_store(&w->w_s_file, si.si_file_size);
+		atomic_store(&w->w_s_map, si.si_map_size);
+		atomic_store(&w->w_s_map_used, si.si_map_used);
+	}
+	if ((rc = health_fs_stat(w->w_path, &fs)) != 0) {
+		log_debug("writer: statvfs %s: %s", w->w_path, strerror(rc));
+		return;
+	}
+	atomic_store(&w->w_s_fs_size, fs.hf_size);
+	atomic_store(&w->w_s_fs_avail, fs.hf_avail);
+	prev = atomic_load(&w->w_s_free_level);
+	level = health_free_level(&fs, w->w_free_warn, w->w_free_crit, prev);
+	if (level == prev)
+		return;
+	atomic_store(&w->w_s_free_level, level);
+	if (level > prev) {
+		thr = level == HEALTH_FREE_CRITICAL ? w->w_free_crit :
+		    w->w_free_warn;
+		log_warnx("store %s: %.1f%% of its filesystem is available "
+		    "(%" PRIu64 " of %" PRIu64 " bytes), below "
+		    "store-free-%s %" PRIu64 "%%: %s", w->w_path,
+		    health_free_pct(&fs), fs.hf_avail, fs.hf_size,
+		    level == HEALTH_FREE_CRITICAL ? "critical" : "warn", thr,
+		    level == HEALTH_FREE_CRITICAL ? "free space now; when it "
+		    "runs out, ingest stops (on-store-full)" :
+		    "free space or plan a bigger filesystem");
+	} else
+		log_info("store %s: %.1f%% of its filesystem is available "
+		    "again (%" PRIu64 " of %" PRIu64 " bytes): free space %s",
+		    w->w_path, health_free_pct(&fs), fs.hf_avail, fs.hf_size,
+		    level == HEALTH_FREE_OK ? "is fine" :
+		    "is back above store-free-critical, still below "
+		    "store-free-warn");
+}
+
+/* Returns WRITER_EMAXSIZE when data.mdb reached --max-store-size. */
+static int
+writer_over_max(struct writer *w)
+{
+	struct stat sb;
+	uint64_t max = atomic_load(&w->w_s_max_size);
+
+	if (max == 0)
+		return 0;
+	if (stat(w->w_data, &sb) == -1)
+		return 0;	/* the commit will tell what is wrong */
+	atomic_store(&w->w_s_file, (uint64_t)sb.st_size);
+	return (uint64_t)sb.st_size >= max ? WRITER_EMAXSIZE : 0;
+}
+
+/* Returns 1 when the filesystem under the store is full. */
+static int
+writer_fs_full(struct writer *w)
+{
+	struct health_fs fs;
+
+	return health_fs_stat(w->w_path, &fs) == 0 && health_fs_full(&fs);
+}
+
+/*
+ * Returns 1 when a commit may be tried on the full store: the back-off
+ * has run out and, when an I/O error on a full filesystem filled it,
+ * some space appeared (until then an attempt would only fail again).
+ */
+static int
+writer_full_due(struct writer *w)
+{
+	uint64_t now = writer_now_ms();
+
+	if (now < w->w_next_try)
+		return 0;
+	if (w->w_full_cause == WRITER_FULL_FS && writer_fs_full(w)) {
+		w->w_retry_ms = health_backoff(w->w_retry_ms,
+		    WRITER_FULL_RETRY_MIN, WRITER_FULL_RETRY_MAX);
+		w->w_next_try = now + w->w_retry_ms;
+		return 0;
+	}
+	return 1;
+}
+
+/*
+ * Tries to commit the group: redoes the transaction when the store
+ * grew its map or a leaf failed (without that batch). Does not try,
+ * and returns the reason, while the store is closed, at
+ * --max-store-size, or full with no retry due; *tried says which.
+ * Returns 0 once committed (*ckpt: the checkpoint size it holds, or
+ * 0), or the error.
+ */
+static int
+writer_attempt(struct writer *w, struct writer_batches *group, size_t nb,
+    size_t nrec, uint64_t *ckpt, int *tried)
+{
+	uint64_t t0 = 0, ns;
+	size_t refused = 0;
 	int rc, tries = 0;
 
-	TAILQ_FOREACH(b, group, wb_entry) {
-		nb++;
-		nrec += b->wb_frame->batch->n_records;
-	}
+	*tried = 0;
+	*ckpt = 0;
+	if (w->w_store == NULL)
+		return WRITER_EUNAVAIL;
+	if ((rc = writer_over_max(w)) != 0)
+		return rc;
+	if (atomic_load(&w->w_state) == WRITER_STORE_FULL &&
+	    w->w_full_cause != WRITER_FULL_SIZE && !writer_full_due(w))
+		return w->w_full_rc;
+	*tried = 1;
 	for (;;) {
-		rc = writer_txn(w, group, nrec, writer_now_ms(), &ckpt);
+		t0 = writer_now_ns();
+		rc = writer_txn(w, group, nrec, writer_now_ms(), ckpt);
 		/* Each leaf failure takes one batch out of the group. */
 		if (rc == WRITER_ELEAF_RETRY && ++refused <= nb) {
 			writer_holes_settle(w, 0);
@@ -614,73 +895,428 @@ writer_commit_group(struct writer *w, struct writer_batches *group)
 	}
 	if (rc == WRITER_ELEAF_RETRY)
 		rc = STORE_EFAULT;	/* cannot happen: nb bounds it */
+	if (rc == STORE_EMAPFULL)
+		rc = STORE_EFULL;	/* the map is at its ceiling */
+	if (rc == 0) {
+		ns = writer_now_ns() - t0;
+		atomic_fetch_add(&w->w_s_lat[metrics_lat_bucket(ns)], 1);
+		atomic_fetch_add(&w->w_s_lat_sum, ns);
+	}
+	return rc;
+}
+
+/*
+ * The store cannot take writes: enters the FULL state (logged once per
+ * cause), and after a real attempt (tried) moves the next retry on.
+ */
+static void
+writer_full_enter(struct writer *w, int rc, int cause, int tried)
+{
+	struct health_fs fs;
+	char what[256];
+	uint64_t now = writer_now_ms();
+	int was, prev;
+
+	w->w_full_rc = rc;
+	if (tried) {
+		w->w_full_tries++;
+		w->w_retry_ms = health_backoff(w->w_retry_ms,
+		    WRITER_FULL_RETRY_MIN, WRITER_FULL_RETRY_MAX);
+		w->w_next_try = now + w->w_retry_ms;
+	}
+	was = atomic_load(&w->w_state);
+	prev = w->w_full_cause;
+	w->w_full_cause = cause;
+	/* Said once per episode; again only between space and size. */
+	if (was == WRITER_STORE_FULL && (cause == WRITER_FULL_SIZE) ==
+	    (prev == WRITER_FULL_SIZE))
+		return;
+	if (was != WRITER_STORE_FULL) {
+		w->w_full_since = now;
+		w->w_full_tries = tried;
+	}
+	if (cause == WRITER_FULL_SIZE)
+		snprintf(what, sizeof(what), "data.mdb is %" PRIu64 " bytes, "
+		    "at max-store-size %" PRIu64, atomic_load(&w->w_s_file),
+		    atomic_load(&w->w_s_max_size));
+	else if (health_fs_stat(w->w_path, &fs) == 0)
+		snprintf(what, sizeof(what), "%s with %" PRIu64 " bytes "
+		    "available on its filesystem", cause == WRITER_FULL_FS ?
+		    "an I/O error (a write cut short: LMDB reports it so)" :
+		    "no space left", fs.hf_avail);
+	else
+		snprintf(what, sizeof(what), "no space left");
+	atomic_store(&w->w_state, WRITER_STORE_FULL);
+	log_warnx("writer: store %s is full: %s; %s", w->w_path, what,
+	    atomic_load(&w->w_policy) == CFG_STORE_FULL_BLOCK ?
+	    "producers are not read and the commit is retried until it "
+	    "succeeds (on-store-full block)" : "batches are refused with "
+	    "STORE_FULL until a commit succeeds (on-store-full refuse)");
+	writer_notify(w);
+	/* The figures of the moment, for the metrics and the warnings. */
+	if (was != WRITER_STORE_FULL)
+		writer_sample(w);
+}
+
+/* A commit succeeded: leaves the FULL state, if in it. */
+static void
+writer_full_leave(struct writer *w)
+{
+	w->w_retry_ms = 0;
+	if (atomic_load(&w->w_state) != WRITER_STORE_FULL)
+		return;
+	atomic_store(&w->w_state, WRITER_STORE_OK);
+	log_info("writer: store %s takes writes again after %.1f s full (%"
+	    PRIu64 " failed attempts)", w->w_path,
+	    (double)(writer_now_ms() - w->w_full_since) / 1000.0,
+	    w->w_full_tries);
+	writer_notify(w);
+}
+
+/*
+ * Block policy: waits until the next retry is due, a reload changes
+ * the limits or the policy, or the writer is told to stop.
+ */
+static void
+writer_full_wait(struct writer *w)
+{
+	struct timespec ts;
+	uint64_t now, at_ns;
+
+	pthread_mutex_lock(&w->w_mtx);
+	for (;;) {
+		writer_adopt(w);
+		now = writer_now_ms();
+		if (w->w_stop || w->w_draining) {
+			w->w_next_try = 0;	/* one last try */
+			break;
+		}
+		if (now >= w->w_next_try ||
+		    atomic_load(&w->w_policy) != CFG_STORE_FULL_BLOCK)
+			break;
+		at_ns = writer_now_ns() + (w->w_next_try - now) * 1000000;
+		ts.tv_sec = (time_t)(at_ns / 1000000000);
+		ts.tv_nsec = (long)(at_ns % 1000000000);
+		pthread_cond_timedwait(&w->w_cond, &w->w_mtx, &ts);
+	}
+	pthread_mutex_unlock(&w->w_mtx);
+}
+
+/*
+ * Closes the store for a reopen, once the loop's readers (conn.c's
+ * durable marks) are out of it; they find no store until the reopen
+ * succeeds.
+ */
+static void
+writer_close_store(struct writer *w)
+{
+	struct store *s;
+	uint64_t leaves, ns;
+
+	pthread_mutex_lock(&w->w_mtx);
+	w->w_reopening = 1;
+	while (w->w_users > 0)
+		pthread_cond_wait(&w->w_cond, &w->w_mtx);
+	s = w->w_store;
+	w->w_store = NULL;
+	w->w_reopening = 0;
+	pthread_mutex_unlock(&w->w_mtx);
+	if (w->w_hasher != NULL) {
+		/* Its threads hold the old store's leaf key. */
+		hasher_stats(w->w_hasher, &leaves, &ns);
+		w->w_leaves_before += leaves;
+		w->w_leaf_ns_before += ns;
+		hasher_free(w->w_hasher);
+		w->w_hasher = NULL;
+	}
+	w->w_key = NULL;
+	store_close(s);
+}
+
+/*
+ * Opens the store again and checks it against what was committed and
+ * acknowledged (health_check_store()). On success the writer uses it
+ * (adopting entries a commit reported as failed did write); on failure
+ * the store stays closed and the next attempt is scheduled. Returns 0
+ * or -1.
+ */
+static int
+writer_reopen(struct writer *w, int quiet)
+{
+	struct health_check hc;
+	struct store *s = NULL;
+	char err[512];
+	uint64_t committed = atomic_load(&w->w_log_size);
+	int rc;
+
+	if ((rc = store_open(&s, w->w_path, 0, NULL)) != 0) {
+		snprintf(err, sizeof(err), "cannot open it: %s",
+		    store_strerror(rc));
+		goto fail;
+	}
+	/* The testing hook fires once per daemon, not once per open. */
+	store_set_fault(s, 0, 0);
+	if (health_check_store(s, committed, w->w_tree, w->w_vkey, w->w_leaf,
+	    &hc, err, sizeof(err)) == -1)
+		goto fail;
+	if (w->w_tree) {
+		w->w_key = store_leaf_key(s);
+		if (hasher_new(w->w_key, w->w_nthreads, &w->w_hasher) == -1) {
+			hasher_free(w->w_hasher);
+			w->w_hasher = NULL;
+			snprintf(err, sizeof(err), "cannot start the leaf "
+			    "hashing threads");
+			goto fail;
+		}
+	}
+	if (hc.hc_entries > committed)
+		log_warnx("writer: store %s holds %" PRIu64 " entries, %" PRIu64
+		    " more than were acknowledged: the commit reported as "
+		    "failed reached the disk after all; its producers' "
+		    "resends are acknowledged as duplicates", w->w_path,
+		    hc.hc_entries, hc.hc_entries - committed);
+	atomic_store(&w->w_log_size, hc.hc_entries);
+	if (w->w_tree && hc.hc_ckpt_size != atomic_load(&w->w_ckpt_size)) {
+		cadence_done(&w->w_cad, hc.hc_ckpt_size, writer_now_ms());
+		atomic_store(&w->w_ckpt_size, hc.hc_ckpt_size);
+	}
+	pthread_mutex_lock(&w->w_mtx);
+	w->w_store = s;
+	pthread_mutex_unlock(&w->w_mtx);
+	if (!quiet)
+		atomic_store(&w->w_state, WRITER_STORE_OK);
+	atomic_fetch_add(&w->w_s_reopens, 1);
+	w->w_reopen_ms = 0;
+	if (!w->w_tree)
+		snprintf(err, sizeof(err), "no tree (--tree off)");
+	else if (hc.hc_ckpt_size > 0)
+		snprintf(err, sizeof(err), "all in the Merkle tree, the "
+		    "newest checkpoint (size %" PRIu64 ") verifies, the newest "
+		    "entry hashes to its leaf", hc.hc_ckpt_size);
+	else
+		snprintf(err, sizeof(err), "all in the Merkle tree, no "
+		    "checkpoint yet%s", hc.hc_entries > 0 ? ", the newest "
+		    "entry hashes to its leaf" : "");
+	if (quiet)
+		log_debug("writer: store %s reopened and checked: %" PRIu64
+		    " entries, %s", w->w_path, hc.hc_entries, err);
+	else
+		log_info("writer: store %s reopened and checked: %" PRIu64
+		    " entries, %s; writes resume", w->w_path, hc.hc_entries,
+		    err);
+	writer_notify(w);
+	return 0;
+fail:
+	w->w_key = NULL;
+	store_close(s);
+	atomic_store(&w->w_state, WRITER_STORE_FAILED);
+	atomic_fetch_add(&w->w_s_reopen_fails, 1);
+	w->w_reopen_ms = health_backoff(w->w_reopen_ms, WRITER_REOPEN_MIN,
+	    WRITER_REOPEN_MAX);
+	w->w_reopen_at = writer_now_ms() + w->w_reopen_ms;
+	log_warnx("writer: store %s: reopen after an I/O error failed: %s; "
+	    "batches are refused with STORE_FAILED, next attempt in %" PRIu64
+	    " s (check the disk and the kernel log; if entries are missing, "
+	    "stop algauditd, run algaudit verify and restore from a backup)",
+	    w->w_path, err, w->w_reopen_ms / 1000);
+	return -1;
+}
+
+/*
+ * After an I/O error: closes the store and reopens and checks it before
+ * anything more is written (see writer_reopen()). quiet: the store is
+ * known to be full and its filesystem still is, so this is one more
+ * write cut short; the episode was logged.
+ */
+static void
+writer_recover(struct writer *w, int quiet)
+{
+	if (w->w_store != NULL) {
+		if (quiet)
+			log_debug("writer: I/O error on the full store %s; "
+			    "reopening it", w->w_path);
+		else
+			log_warnx("writer: I/O error on store %s: nothing of "
+			    "the transaction was acknowledged; closing the "
+			    "store to reopen and check it before any new "
+			    "write", w->w_path);
+		/* A full store stays FULL (blocked) across the reopen. */
+		if (!quiet) {
+			atomic_store(&w->w_state, WRITER_STORE_FAILED);
+			writer_notify(w);
+		}
+		writer_close_store(w);
+	}
+	writer_reopen(w, quiet);
+}
+
+/* Returns the WRITER_FAIL_* reason of a failed group's status. */
+static int
+writer_fail_reason(int rc)
+{
+	switch (rc) {
+	case STORE_EFULL:
+		return WRITER_FAIL_FULL;
+	case WRITER_EMAXSIZE:
+		return WRITER_FAIL_MAXSIZE;
+	case STORE_EIO:
+		return WRITER_FAIL_IO;
+	case WRITER_EUNAVAIL:
+		return WRITER_FAIL_UNAVAIL;
+	default:
+		return WRITER_FAIL_OTHER;
+	}
+}
+
+/*
+ * Commits a group of batches: the one place of group commit. When the
+ * store is full the group waits and is retried (block) or fails
+ * (refuse); an I/O error has the store reopened and checked first. On
+ * failure no batch of the group is acknowledged and each carries the
+ * error.
+ */
+static void
+writer_commit_group(struct writer *w, struct writer_batches *group)
+{
+	struct writer_batch *b;
+	uint64_t size, ckpt = 0;
+	size_t nb = 0, nrec = 0, nok = 0, nstored = 0, ndup = 0;
+	int rc, cause, tried, fs_full;
+
+	TAILQ_FOREACH(b, group, wb_entry) {
+		nb++;
+		nrec += b->wb_frame->batch->n_records;
+	}
+	for (;;) {
+		if (w->w_store == NULL && writer_now_ms() >= w->w_reopen_at)
+			writer_reopen(w, 0);
+		rc = writer_attempt(w, group, nb, nrec, &ckpt, &tried);
+		if (rc == 0)
+			break;
+		if (tried)
+			atomic_fetch_add(&w->w_s_fail[writer_fail_reason(rc)],
+			    1);
+		if (rc == WRITER_EMAXSIZE)
+			cause = WRITER_FULL_SIZE;
+		else if (!tried)
+			cause = w->w_full_cause;	/* nothing new learnt */
+		else
+			cause = WRITER_FULL_SPACE;
+		if (rc == STORE_EIO) {
+			/* LMDB: a write cut short by a full disk is EIO. */
+			fs_full = writer_fs_full(w);
+			writer_recover(w, fs_full && atomic_load(&w->w_state) ==
+			    WRITER_STORE_FULL);
+			if (w->w_store != NULL && fs_full) {
+				rc = STORE_EFULL;
+				cause = WRITER_FULL_FS;
+			}
+		}
+		if (rc != STORE_EFULL && rc != WRITER_EMAXSIZE)
+			break;
+		writer_full_enter(w, rc, cause, tried);
+		if (atomic_load(&w->w_policy) != CFG_STORE_FULL_BLOCK ||
+		    writer_stopping(w))
+			break;
+		writer_holes_settle(w, 0);
+		if (writer_now_ms() >= w->w_sample_at)
+			writer_sample(w);
+		writer_full_wait(w);
+	}
+	if (rc != 0 && !tried)
+		atomic_fetch_add(&w->w_s_fail[writer_fail_reason(rc)], 1);
 	writer_holes_settle(w, rc == 0);
 
 	if (rc == 0) {
+		writer_full_leave(w);
 		size = store_next_index(w->w_store);
 		if (ckpt != 0)
 			writer_checkpointed(w, ckpt);
 		writer_give_leaves(w, group);
 		atomic_store(&w->w_log_size, size);
-		TAILQ_FOREACH(b, group, wb_entry)
+		/* Batches refused inside the group (a hole) count not. */
+		TAILQ_FOREACH(b, group, wb_entry) {
 			b->wb_log_size = size;
+			if (b->wb_status != 0)
+				continue;
+			nok++;
+			nstored += b->wb_stored;
+			ndup += b->wb_duplicates;
+		}
 		w->w_commits++;
 		w->w_batches += nb;
 		w->w_records += nrec;
+		atomic_fetch_add(&w->w_s_commits, 1);
+		atomic_fetch_add(&w->w_s_batches, nok);
+		atomic_fetch_add(&w->w_s_records, nstored);
+		atomic_fetch_add(&w->w_s_dups, ndup);
+		atomic_fetch_add(&w->w_s_bytes, w->w_txn_bytes);
+		atomic_fetch_add(&w->w_s_recs[metrics_rec_bucket(nstored +
+		    ndup)], 1);
+		atomic_fetch_add(&w->w_s_recs_sum, nstored + ndup);
 		log_debug("writer: committed %zu batches, %zu records, log "
 		    "size %" PRIu64, nb, nrec, size);
 		return;
 	}
-	if (rc == STORE_EMAPFULL)
-		rc = STORE_EFULL;
-	log_warnx("writer: commit of %zu batches (%zu records) failed, "
-	    "none acknowledged: %s%s", nb, nrec, store_strerror(rc),
-	    rc == STORE_EIO ? " (check the disk; the store may refuse every "
-	    "commit until algauditd is restarted)" : "");
+	/* The state (full, closed) was logged once when it began. */
+	if (tried)
+		log_warnx("writer: commit of %zu batches (%zu records) failed, "
+		    "none acknowledged: %s", nb, nrec, writer_strerror(rc));
+	else if (writer_stopping(w))
+		log_warnx("writer: shutting down: %zu batches (%zu records) "
+		    "refused, none acknowledged: %s", nb, nrec,
+		    writer_strerror(rc));
+	else
+		log_debug("writer: %zu batches (%zu records) refused, none "
+		    "acknowledged: %s", nb, nrec, writer_strerror(rc));
 	TAILQ_FOREACH(b, group, wb_entry) {
 		if (b->wb_status != WRITER_EHOLE &&
 		    b->wb_status != WRITER_ELEAF)
 			b->wb_hole = b->wb_frame->batch->records[0]->
 			    producer_seq;
 		b->wb_status = rc;
+		b->wb_quiet = !tried;
 		writer_hole_add(w, b->wb_producer, b->wb_hole);
 	}
 }
 
 /*
  * Waits (w_mtx held) until batches are queued, the writer is told to
- * stop, or a checkpoint falls due. Returns 1 when a checkpoint-only
- * transaction is due and nothing is queued, else 0.
+ * stop, a checkpoint falls due, a reopen of a closed store is due, or
+ * the store is to be sampled; returns which (WRITER_WAKE_*).
  */
 static int
 writer_wait(struct writer *w)
 {
 	struct timespec ts;
-	uint64_t size, at_ns;
-	int64_t wait;
+	uint64_t size, at_ns, now;
+	int64_t wait, left;
 
 	for (;;) {
-		if (w->w_new_limits) {
-			w->w_commit_max = w->w_new_commit_max;
-			w->w_cad.cd_every = w->w_new_every;
-			w->w_cad.cd_interval_ms = w->w_new_interval;
-			w->w_new_limits = 0;
-		}
+		writer_adopt(w);
 		if (!TAILQ_EMPTY(&w->w_queue) || w->w_stop)
-			return 0;
+			return WRITER_WAKE_WORK;
 		if (w->w_ckpt_asked) {
 			cadence_ask(&w->w_cad);
 			w->w_ckpt_asked = 0;
 		}
-		size = atomic_load(&w->w_log_size);
-		wait = w->w_tree ? cadence_wait_ms(&w->w_cad, size,
-		    writer_now_ms()) : -1;
-		if (wait == 0)
-			return 1;
-		if (wait < 0) {
-			pthread_cond_wait(&w->w_cond, &w->w_mtx);
-			continue;
+		now = writer_now_ms();
+		if (w->w_store == NULL) {
+			if (now >= w->w_reopen_at)
+				return WRITER_WAKE_REOPEN;
+			wait = (int64_t)(w->w_reopen_at - now);
+		} else {
+			size = atomic_load(&w->w_log_size);
+			wait = w->w_tree ? cadence_wait_ms(&w->w_cad, size,
+			    now) : -1;
+			if (wait == 0)
+				return WRITER_WAKE_CKPT;
 		}
+		if (now >= w->w_sample_at)
+			return WRITER_WAKE_SAMPLE;
+		left = (int64_t)(w->w_sample_at - now);
+		if (wait < 0 || left < wait)
+			wait = left;
 		at_ns = writer_now_ns() + (uint64_t)wait * 1000000;
 		ts.tv_sec = (time_t)(at_ns / 1000000000);
 		ts.tv_nsec = (long)(at_ns % 1000000000);
@@ -690,8 +1326,9 @@ writer_wait(struct writer *w)
 
 /*
  * The writer thread: takes groups off the queue until told to stop,
- * writes the checkpoints that fall due while it is idle, and a last one
- * of the final size before it exits.
+ * does what falls due while it is idle (checkpoints, a reopen, samples
+ * of the store), and writes a checkpoint of the final size before it
+ * exits.
  */
 static void *
 writer_main(void *arg)
@@ -700,15 +1337,22 @@ writer_main(void *arg)
 	struct writer_batches group;
 	struct writer_batch *b;
 	uint64_t nrec, size;
+	int wake;
 
 	pthread_mutex_lock(&w->w_mtx);
 	for (;;) {
-		if (writer_wait(w)) {
+		if ((wake = writer_wait(w)) != WRITER_WAKE_WORK) {
 			pthread_mutex_unlock(&w->w_mtx);
-			writer_checkpoint_only(w);
+			if (wake == WRITER_WAKE_CKPT)
+				writer_checkpoint_only(w);
+			else if (wake == WRITER_WAKE_REOPEN)
+				writer_reopen(w, 0);
+			else
+				writer_sample(w);
 			pthread_mutex_lock(&w->w_mtx);
 			/* Checkpointed acks may now be sent. */
-			event_active(w->w_done_ev, EV_READ, 0);
+			if (wake == WRITER_WAKE_CKPT)
+				writer_notify(w);
 			continue;
 		}
 		if (TAILQ_EMPTY(&w->w_queue))
@@ -727,14 +1371,21 @@ writer_main(void *arg)
 		pthread_mutex_unlock(&w->w_mtx);
 
 		writer_commit_group(w, &group);
+		if (writer_now_ms() >= w->w_sample_at)
+			writer_sample(w);
 
 		pthread_mutex_lock(&w->w_mtx);
 		TAILQ_CONCAT(&w->w_done, &group, wb_entry);
-		event_active(w->w_done_ev, EV_READ, 0);
+		writer_notify(w);
 	}
 	pthread_mutex_unlock(&w->w_mtx);
 	size = atomic_load(&w->w_log_size);
-	if (w->w_tree && size > w->w_cad.cd_size) {
+	if (w->w_tree && size > w->w_cad.cd_size && w->w_store == NULL)
+		log_warnx("writer: no final checkpoint: the store is closed "
+		    "after an I/O error; the newest covers %" PRIu64 " of %"
+		    PRIu64 " entries (the next start signs one)",
+		    atomic_load(&w->w_ckpt_size), size);
+	else if (w->w_tree && size > w->w_cad.cd_size) {
 		writer_checkpoint_only(w);
 		if (atomic_load(&w->w_ckpt_size) == size)
 			log_info("writer: final checkpoint at size %" PRIu64,
@@ -800,6 +1451,18 @@ writer_start(struct daemon *d, uint64_t log_size)
 	atomic_init(&w->w_ckpt_size, d->d_ckpt_size);
 	cadence_init(&w->w_cad, d->d_cfg.cf_ckpt_entries,
 	    d->d_cfg.cf_ckpt_interval, d->d_ckpt_size);
+	snprintf(w->w_path, sizeof(w->w_path), "%s", d->d_cfg.cf_store);
+	snprintf(w->w_data, sizeof(w->w_data), "%s/data.mdb",
+	    d->d_cfg.cf_store);
+	snprintf(w->w_vkey, sizeof(w->w_vkey), "%s", d->d_vkey);
+	w->w_nthreads = (int)d->d_cfg.cf_hash_threads;
+	atomic_init(&w->w_state, WRITER_STORE_OK);
+	atomic_init(&w->w_policy, d->d_cfg.cf_store_full);
+	atomic_init(&w->w_s_max_size, d->d_cfg.cf_max_store_size);
+	w->w_free_warn = d->d_cfg.cf_free_warn;
+	w->w_free_crit = d->d_cfg.cf_free_crit;
+	/* Until it signs one, the checkpoint's age counts from start. */
+	atomic_init(&w->w_s_ckpt_ns, writer_wall_ns());
 	if ((rc = pthread_mutex_init(&w->w_mtx, NULL)) != 0) {
 		free(w);
 		errno = rc;
@@ -849,6 +1512,150 @@ writer_start(struct daemon *d, uint64_t log_size)
 	}
 	w->w_started = 1;
 	return 0;
+}
+
+/*
+ * The daemon is shutting down (SIGTERM, SIGINT): a group waiting for a
+ * full store to take writes (on-store-full block) is given one more
+ * try and then answered STORE_FULL, so that the shutdown ends; nothing
+ * of it is acknowledged. Loop thread; NULL-safe.
+ */
+void
+writer_shutdown(struct writer *w)
+{
+	if (w == NULL)
+		return;
+	pthread_mutex_lock(&w->w_mtx);
+	w->w_draining = 1;
+	pthread_cond_signal(&w->w_cond);
+	pthread_mutex_unlock(&w->w_mtx);
+}
+
+/*
+ * Returns 1 while producers are not to be read: the store is full and
+ * the policy is block. Any thread; NULL-safe.
+ */
+int
+writer_blocked(struct writer *w)
+{
+	return w != NULL && atomic_load(&w->w_state) == WRITER_STORE_FULL &&
+	    atomic_load(&w->w_policy) == CFG_STORE_FULL_BLOCK;
+}
+
+/*
+ * Lends the store to a reader on the loop thread (a producer's durable
+ * mark), or returns NULL while it is closed after an I/O error or being
+ * closed; give it back soon with writer_store_release().
+ */
+struct store *
+writer_store_acquire(struct writer *w)
+{
+	struct store *s = NULL;
+
+	pthread_mutex_lock(&w->w_mtx);
+	if (!w->w_reopening && w->w_store != NULL) {
+		w->w_users++;
+		s = w->w_store;
+	}
+	pthread_mutex_unlock(&w->w_mtx);
+	return s;
+}
+
+/* Gives back the store lent by writer_store_acquire(). */
+void
+writer_store_release(struct writer *w)
+{
+	pthread_mutex_lock(&w->w_mtx);
+	if (--w->w_users == 0 && w->w_reopening)
+		pthread_cond_broadcast(&w->w_cond);
+	pthread_mutex_unlock(&w->w_mtx);
+}
+
+/*
+ * Hands the writer a reload's store limits: --on-store-full,
+ * --max-store-size and the free-space thresholds. Loop thread.
+ */
+void
+writer_set_store_limits(struct writer *w, int policy, uint64_t max_size,
+    uint64_t warn, uint64_t crit)
+{
+	pthread_mutex_lock(&w->w_mtx);
+	w->w_new_policy = policy;
+	w->w_new_max_size = max_size;
+	w->w_new_warn = warn;
+	w->w_new_crit = crit;
+	w->w_new_store = 1;
+	pthread_cond_signal(&w->w_cond);
+	pthread_mutex_unlock(&w->w_mtx);
+}
+
+/* Copies the writer's statistics for the metrics; any thread. */
+void
+writer_get_stats(struct writer *w, struct writer_stats *ws)
+{
+	int i;
+
+	memset(ws, 0, sizeof(*ws));
+	ws->ws_commits = atomic_load(&w->w_s_commits);
+	ws->ws_batches = atomic_load(&w->w_s_batches);
+	ws->ws_records = atomic_load(&w->w_s_records);
+	ws->ws_duplicates = atomic_load(&w->w_s_dups);
+	ws->ws_bytes = atomic_load(&w->w_s_bytes);
+	for (i = 0; i < WRITER_FAIL_MAX; i++)
+		ws->ws_failures[i] = atomic_load(&w->w_s_fail[i]);
+	for (i = 0; i <= WRITER_LAT_NB; i++)
+		ws->ws_lat[i] = atomic_load(&w->w_s_lat[i]);
+	ws->ws_lat_sum_ns = atomic_load(&w->w_s_lat_sum);
+	for (i = 0; i <= WRITER_REC_NB; i++)
+		ws->ws_recs[i] = atomic_load(&w->w_s_recs[i]);
+	ws->ws_recs_sum = atomic_load(&w->w_s_recs_sum);
+	ws->ws_log_size = atomic_load(&w->w_log_size);
+	ws->ws_ckpt_size = atomic_load(&w->w_ckpt_size);
+	ws->ws_ckpts = atomic_load(&w->w_s_ckpts);
+	ws->ws_ckpt_ns = atomic_load(&w->w_s_ckpt_ns);
+	ws->ws_state = atomic_load(&w->w_state);
+	ws->ws_free_level = atomic_load(&w->w_s_free_level);
+	ws->ws_reopens = atomic_load(&w->w_s_reopens);
+	ws->ws_reopen_failures = atomic_load(&w->w_s_reopen_fails);
+	ws->ws_file_bytes = atomic_load(&w->w_s_file);
+	ws->ws_map_bytes = atomic_load(&w->w_s_map);
+	ws->ws_map_used = atomic_load(&w->w_s_map_used);
+	ws->ws_max_size = atomic_load(&w->w_s_max_size);
+	ws->ws_fs_size = atomic_load(&w->w_s_fs_size);
+	ws->ws_fs_avail = atomic_load(&w->w_s_fs_avail);
+}
+
+/* The protocol's Error code for a batch that failed with status. */
+int
+writer_status_code(int status)
+{
+	return status == STORE_EFULL || status == WRITER_EMAXSIZE ?
+	    ALGAUDIT__V1__ERROR_CODE__ERROR_STORE_FULL :
+	    ALGAUDIT__V1__ERROR_CODE__ERROR_STORE_FAILED;
+}
+
+/*
+ * "CODE: explanation" of a batch's wb_status: the WRITER_E* codes, or
+ * store_strerror() for the rest. Static storage.
+ */
+const char *
+writer_strerror(int status)
+{
+	switch (status) {
+	case WRITER_EHOLE:
+		return "WRITER_EHOLE: an earlier batch of this producer failed "
+		    "and was not resent yet";
+	case WRITER_ELEAF:
+		return "WRITER_ELEAF: internal error computing a leaf hash";
+	case WRITER_EMAXSIZE:
+		return "WRITER_EMAXSIZE: the store has reached its "
+		    "max-store-size";
+	case WRITER_EUNAVAIL:
+		return "WRITER_EUNAVAIL: the store is closed after an I/O "
+		    "error and not reopened yet";
+	default:
+		return store_strerror(status);
+	}
 }
 
 /* Queues a batch for the next transaction; the writer owns it until done. */
@@ -935,7 +1742,13 @@ writer_stop(struct daemon *d)
 		    w->w_records, w->w_batches, w->w_commits, w->w_commits ?
 		    (double)w->w_records / w->w_commits : 0.0);
 		if (w->w_tree) {
-			hasher_stats(w->w_hasher, &leaves, &ns);
+			leaves = w->w_leaves_before;
+			ns = w->w_leaf_ns_before;
+			if (w->w_hasher != NULL) {
+				hasher_stats(w->w_hasher, &leaves, &ns);
+				leaves += w->w_leaves_before;
+				ns += w->w_leaf_ns_before;
+			}
 			log_info("writer: leaf hashing %.2f us per record "
 			    "(%" PRIu64 " leaves, %" PRIu64 " hash threads "
 			    "and the writer); %" PRIu64 " checkpoints signed, "
@@ -958,6 +1771,8 @@ writer_stop(struct daemon *d)
 	free(w->w_jobs);
 	free(w->w_hashes);
 	free(w->w_buf);
+	/* The store may have been reopened (or closed) since the start. */
+	d->d_store = w->w_store;
 	free(w);
 	d->d_writer = NULL;
 }

@@ -105,7 +105,7 @@ bad 'store = /x\n\nnope = 1\n' \
 bad '[daemon]\nmax-frame = 4K\n' \
     "2: max-frame: belongs in [limits], not [daemon]"
 bad '[limit]\nmax-frame = 4K\n' "2: max-frame: unknown section [limit] \
-(sections: [daemon], [limits], [checkpoints], [access], [log])"
+(sections: [daemon], [limits], [checkpoints], [access], [metrics], [log])"
 bad 'max-frame = 4K\n[limits]\nmax-frame = 8K\n' \
     "3: max-frame: given twice (first on line 1)"
 bad 'config = /etc/x\n' "1: config: can only be given on the command line"

@@ -23,6 +23,12 @@
  * (the rule syntax itself is check_allow.c's), in the file's [access]
  * section, dumped and read back, the command line's rules replacing
  * the file's, and which of them a reload applies.
+ *
+ * TCase "store_metrics": on-store-full (a choice), max-store-size, the
+ * free-space thresholds, metrics (HOST:PORT or off), metrics-allow-
+ * remote and clock-skew: defaults, good and bad values with their
+ * messages, the [limits] and [metrics] sections, the dump read back,
+ * and which of them a reload applies.
  */
 #include <sys/stat.h>
 
@@ -640,9 +646,13 @@ START_TEST(test_usage_lists_every_option)
 	    "[limits] max-frame", "[checkpoints] checkpoint-entries",
 	    "[log] verbose.", "SIGHUP\nre-reads FILE",
 	    "[access] socket-mode socket-group allow;",
+	    "[metrics] metrics metrics-allow-remote clock-skew;",
+	    "--on-store-full block|refuse", "--max-store-size BYTES",
+	    "--metrics HOST:PORT", "(default 300; 1..3153600000)",
 	    (" max-frame max-pending max-connections commit-max-records\n"
-	    " handshake-timeout idle-timeout checkpoint-entries "
-	    "checkpoint-interval\n allow verbose;") };
+	    " handshake-timeout idle-timeout on-store-full max-store-size\n"
+	    " store-free-warn store-free-critical checkpoint-entries\n"
+	    " checkpoint-interval allow clock-skew verbose;") };
 	char *out, *line;
 	size_t i;
 
@@ -826,7 +836,7 @@ START_TEST(test_file_sections)
 {
 	FILE_FAILS("[limit]\nmax-frame = 4K\n", "2: max-frame: unknown "
 	    "section [limit] (sections: [daemon], [limits], [checkpoints], "
-	    "[access], [log])");
+	    "[access], [metrics], [log])");
 	FILE_FAILS("[daemon]\nstore = /x\nmax-frame = 4K\n",
 	    "3: max-frame: belongs in [limits], not [daemon]");
 	FILE_FAILS("[log]\ncheckpoint-entries = 1\n", "2: checkpoint-entries: "
@@ -1436,6 +1446,184 @@ START_TEST(test_reload_access)
 }
 END_TEST
 
+START_TEST(test_store_full_options)
+{
+	ck_assert_int_eq(C.cf_store_full, CFG_STORE_FULL_BLOCK);
+	ck_assert_uint_eq(C.cf_max_store_size, 0);
+	ck_assert_uint_eq(C.cf_free_warn, 10);
+	ck_assert_uint_eq(C.cf_free_crit, 5);
+	PARSES("--on-store-full", "refuse", "--max-store-size", "1G",
+	    "--store-free-warn", "100", "--store-free-critical=0");
+	ck_assert_int_eq(C.cf_store_full, CFG_STORE_FULL_REFUSE);
+	ck_assert_uint_eq(C.cf_max_store_size, (uint64_t)1 << 30);
+	ck_assert_uint_eq(C.cf_free_warn, 100);
+	ck_assert_uint_eq(C.cf_free_crit, 0);
+	PARSES("--on-store-full=block", "--max-store-size", "0");
+	ck_assert_int_eq(C.cf_store_full, CFG_STORE_FULL_BLOCK);
+	ck_assert_uint_eq(C.cf_max_store_size, 0);
+	FAILS("--on-store-full: 'drop' is not one of block|refuse",
+	    "--on-store-full", "drop");
+	FAILS("--on-store-full: 'Block' is not one of block|refuse",
+	    "--on-store-full", "Block");
+	FAILS("--on-store-full: 'block|refuse' is not one of block|refuse",
+	    "--on-store-full", "block|refuse");
+	FAILS("--on-store-full: '' is not one of block|refuse",
+	    "--on-store-full=");
+	FAILS("--on-store-full: requires an argument (block|refuse)",
+	    "--on-store-full");
+	FAILS("--max-store-size: '1X' is not a number (a K, M, G or T suffix "
+	    "may follow)", "--max-store-size", "1X");
+	FAILS("--max-store-size: '2048T' is out of range "
+	    "(0..1125899906842624)", "--max-store-size", "2048T");
+	FAILS("--store-free-warn: '101' is out of range (0..100)",
+	    "--store-free-warn", "101");
+	FAILS("--store-free-critical: '5%' is not a number",
+	    "--store-free-critical", "5%");
+}
+END_TEST
+
+START_TEST(test_metrics_options)
+{
+	ck_assert_str_eq(C.cf_metrics, "");
+	ck_assert_int_eq(C.cf_metrics_remote, 0);
+	ck_assert_uint_eq(C.cf_clock_skew, 300);
+	PARSES("--metrics", "127.0.0.1:9477");
+	ck_assert_str_eq(C.cf_metrics, "127.0.0.1:9477");
+	PARSES("--metrics=[::1]:9100", "--metrics-allow-remote", "yes",
+	    "--clock-skew", "60");
+	ck_assert_str_eq(C.cf_metrics, "[::1]:9100");
+	ck_assert_int_eq(C.cf_metrics_remote, 1);
+	ck_assert_uint_eq(C.cf_clock_skew, 60);
+	PARSES("--metrics", "localhost:80", "--metrics-allow-remote", "off");
+	ck_assert_str_eq(C.cf_metrics, "localhost:80");
+	ck_assert_int_eq(C.cf_metrics_remote, 0);
+	PARSES("--metrics", "off");
+	ck_assert_str_eq(C.cf_metrics, "");
+	FAILS("--metrics: 'localhost' is not HOST:PORT (e.g. 127.0.0.1:9477 "
+	    "or [::1]:9477) or off", "--metrics", "localhost");
+	FAILS("--metrics: '127.0.0.1:0' is not HOST:PORT (e.g. "
+	    "127.0.0.1:9477 or [::1]:9477) or off", "--metrics",
+	    "127.0.0.1:0");
+	FAILS("--metrics: '::1:9477' is not HOST:PORT (e.g. 127.0.0.1:9477 "
+	    "or [::1]:9477) or off", "--metrics", "::1:9477");
+	FAILS("--metrics: ':9477' is not HOST:PORT (e.g. 127.0.0.1:9477 or "
+	    "[::1]:9477) or off", "--metrics", ":9477");
+	FAILS("--metrics: 'tcp:127.0.0.1:9477' is not HOST:PORT (e.g. "
+	    "127.0.0.1:9477 or [::1]:9477) or off", "--metrics",
+	    "tcp:127.0.0.1:9477");
+	FAILS("--metrics: empty value", "--metrics=");
+	FAILS("--metrics-allow-remote: 'maybe' is not on or off",
+	    "--metrics-allow-remote", "maybe");
+	FAILS("--clock-skew: '0' is out of range (1..3153600000)",
+	    "--clock-skew", "0");
+	FAILS("--clock-skew: '5m' is not a number", "--clock-skew", "5m");
+}
+END_TEST
+
+START_TEST(test_file_store_metrics)
+{
+	struct cfg orig;
+	char *out, *again;
+
+	FILE_LOADS("[limits]\non-store-full = refuse\nmax-store-size = 64M\n"
+	    "store-free-warn = 20\nstore-free-critical = 2\n[metrics]\n"
+	    "metrics = 127.0.0.1:9477\nmetrics-allow-remote = yes\n"
+	    "clock-skew = 30\n");
+	ck_assert_int_eq(C.cf_store_full, CFG_STORE_FULL_REFUSE);
+	ck_assert_uint_eq(C.cf_max_store_size, 64 << 20);
+	ck_assert_uint_eq(C.cf_free_warn, 20);
+	ck_assert_uint_eq(C.cf_free_crit, 2);
+	ck_assert_str_eq(C.cf_metrics, "127.0.0.1:9477");
+	ck_assert_int_eq(C.cf_metrics_remote, 1);
+	ck_assert_uint_eq(C.cf_clock_skew, 30);
+	/* Before any section too. */
+	FILE_LOADS("metrics = off\non-store-full = block\n");
+	ck_assert_str_eq(C.cf_metrics, "");
+	FILE_FAILS("[limits]\nmetrics = 127.0.0.1:1\n", "2: metrics: belongs "
+	    "in [metrics], not [limits]");
+	FILE_FAILS("[metrics]\non-store-full = refuse\n", "2: on-store-full: "
+	    "belongs in [limits], not [metrics]");
+	FILE_FAILS("on-store-full = later\n", "1: on-store-full: 'later' is "
+	    "not one of block|refuse");
+	FILE_FAILS("[metrics]\nmetrics = 9477\n", "2: metrics: '9477' is not "
+	    "HOST:PORT (e.g. 127.0.0.1:9477 or [::1]:9477) or off");
+	FILE_FAILS("[metrics]\nmetrics =\n", "2: metrics: empty value");
+	/* The dump reads back to the same values and the same text. */
+	cfg_setup();
+	ck_assert_int_eq(cfg_set(&C, "on-store-full", "refuse", E, sizeof(E)),
+	    0);
+	ck_assert_int_eq(cfg_set(&C, "max-store-size", "1M", E, sizeof(E)),
+	    0);
+	ck_assert_int_eq(cfg_set(&C, "metrics", "[::1]:9477", E, sizeof(E)),
+	    0);
+	ck_assert_int_eq(cfg_set(&C, "clock-skew", "1", E, sizeof(E)), 0);
+	orig = C;
+	out = dump_string(&C);
+	ck_assert_ptr_nonnull(strstr(out, "on-store-full = refuse\n"
+	    "max-store-size = 1048576\nstore-free-warn = 10\n"
+	    "store-free-critical = 5\n"));
+	ck_assert_ptr_nonnull(strstr(out, "\n[metrics]\nmetrics = [::1]:9477\n"
+	    "metrics-allow-remote = off\nclock-skew = 1\n"));
+	file_write_str(out);
+	cfg_setup();
+	if (cfg_file_load(&C, F, E, sizeof(E)) != 0)
+		ck_abort_msg("the dump does not load: %s\n%s", E, out);
+	ck_assert_int_eq(C.cf_store_full, orig.cf_store_full);
+	ck_assert_uint_eq(C.cf_max_store_size, orig.cf_max_store_size);
+	ck_assert_str_eq(C.cf_metrics, orig.cf_metrics);
+	ck_assert_uint_eq(C.cf_clock_skew, 1);
+	again = dump_string(&C);
+	ck_assert_str_eq(again, out);
+	free(again);
+	free(out);
+	/* Metrics off by default: no metrics key in the dump. */
+	cfg_setup();
+	out = dump_string(&C);
+	ck_assert_ptr_null(strstr(out, "\nmetrics ="));
+	free(out);
+}
+END_TEST
+
+START_TEST(test_reload_store_metrics)
+{
+	struct reload_log rl;
+	struct cfg next;
+
+	memset(&rl, 0, sizeof(rl));
+	next = C;
+	ck_assert_int_eq(cfg_set(&next, "on-store-full", "refuse", E,
+	    sizeof(E)), 0);
+	ck_assert_int_eq(cfg_set(&next, "max-store-size", "2K", E, sizeof(E)),
+	    0);
+	ck_assert_int_eq(cfg_set(&next, "store-free-warn", "50", E,
+	    sizeof(E)), 0);
+	ck_assert_int_eq(cfg_set(&next, "store-free-critical", "25", E,
+	    sizeof(E)), 0);
+	ck_assert_int_eq(cfg_set(&next, "metrics", "127.0.0.1:1", E,
+	    sizeof(E)), 0);
+	ck_assert_int_eq(cfg_set(&next, "metrics-allow-remote", "yes", E,
+	    sizeof(E)), 0);
+	ck_assert_int_eq(cfg_set(&next, "clock-skew", "9", E, sizeof(E)), 0);
+	ck_assert_int_eq(cfg_reload(&C, &next, reload_cb, &rl), 7);
+	ck_assert_str_eq(rl.rl_text,
+	    "on-store-full:block>refuse:1;"
+	    "max-store-size:0>2048:1;"
+	    "store-free-warn:10>50:1;"
+	    "store-free-critical:5>25:1;"
+	    "metrics:>127.0.0.1:1:0;"
+	    "metrics-allow-remote:off>on:0;"
+	    "clock-skew:300>9:1;");
+	/* The store's limits and the skew are live; the endpoint is not. */
+	ck_assert_int_eq(C.cf_store_full, CFG_STORE_FULL_REFUSE);
+	ck_assert_uint_eq(C.cf_max_store_size, 2048);
+	ck_assert_uint_eq(C.cf_free_warn, 50);
+	ck_assert_uint_eq(C.cf_free_crit, 25);
+	ck_assert_uint_eq(C.cf_clock_skew, 9);
+	ck_assert_str_eq(C.cf_metrics, "");
+	ck_assert_int_eq(C.cf_metrics_remote, 0);
+}
+END_TEST
+
 /* One suite for the module, one TCase per function family. */
 static Suite *
 cfg_suite(void)
@@ -1512,6 +1700,14 @@ cfg_suite(void)
 	tcase_add_test(tc, test_file_access);
 	tcase_add_test(tc, test_access_dump_and_precedence);
 	tcase_add_test(tc, test_reload_access);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("store_metrics");
+	tcase_add_checked_fixture(tc, file_setup, file_teardown);
+	tcase_add_test(tc, test_store_full_options);
+	tcase_add_test(tc, test_metrics_options);
+	tcase_add_test(tc, test_file_store_metrics);
+	tcase_add_test(tc, test_reload_store_metrics);
 	suite_add_tcase(s, tc);
 	return s;
 }
