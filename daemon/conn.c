@@ -45,8 +45,8 @@
  * Complete frames already in a buffer are still taken off it while the
  * writer's queue alone is below the bound.
  *
- * conn.c never touches LMDB for writing: it
- * hands batches to writer.c and only reads a producer's durable mark.
+ * conn.c never touches LMDB for writing: it hands batches to writer.c
+ * and only reads a producer's durable mark.
  * A connection whose batches are still with the writer is kept (CLOSED,
  * on the dead list) until the last completion came back.
  *
