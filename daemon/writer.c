@@ -907,7 +907,10 @@ writer_attempt(struct writer *w, struct writer_batches *group, size_t nb,
 
 /*
  * The store cannot take writes: enters the FULL state (logged once per
- * cause), and after a real attempt (tried) moves the next retry on.
+ * episode), and moves the next retry on after a real attempt (tried) or
+ * when the retry that was due found the store still full without one
+ * (at --max-store-size, checked before any attempt), so that a blocked
+ * writer waits between checks instead of spinning.
  */
 static void
 writer_full_enter(struct writer *w, int rc, int cause, int tried)
@@ -918,8 +921,9 @@ writer_full_enter(struct writer *w, int rc, int cause, int tried)
 	int was, prev;
 
 	w->w_full_rc = rc;
-	if (tried) {
+	if (tried)
 		w->w_full_tries++;
+	if (tried || now >= w->w_next_try) {
 		w->w_retry_ms = health_backoff(w->w_retry_ms,
 		    WRITER_FULL_RETRY_MIN, WRITER_FULL_RETRY_MAX);
 		w->w_next_try = now + w->w_retry_ms;
