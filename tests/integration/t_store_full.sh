@@ -7,10 +7,11 @@
 # - refuse, the same fault: the clients get STORE_FULL, resend, and
 #   every record is stored exactly once.
 # - max-store-size reached, block: a batch gets no Ack while the store
-#   is full (nothing acknowledged that is not committed); raising the
-#   limit with SIGHUP commits it and the Ack comes; SIGTERM while blocked
-#   ends the daemon within seconds, with STORE_FULL for the waiting
-#   batch, nothing of it stored.
+#   is full (nothing acknowledged that is not committed), and the daemon
+#   does not spin meanwhile; raising the limit with SIGHUP commits it
+#   and the Ack comes; SIGTERM while blocked ends the daemon within
+#   seconds, with STORE_FULL for the waiting batch, nothing of it
+#   stored.
 # - max-store-size reached, refuse: STORE_FULL at once, naming the
 #   limit; the connection stays usable.
 . "$(dirname "$0")/lib.sh"
@@ -90,7 +91,12 @@ start_metrics -f "$CONF"
 "$RAW" --connect "$EP" --producer ms1 good > "$T/ms1.out" &
 raw=$!
 wait_log "is full: data.mdb is [0-9]* bytes, at max-store-size 4096"
+# Blocked, the daemon waits between its checks: no busy loop.
+cpu0=$(awk '{ print $14 + $15 }' "/proc/$DAEMON_PID/stat")
 sleep 1.5
+cpu1=$(awk '{ print $14 + $15 }' "/proc/$DAEMON_PID/stat")
+[ $((cpu1 - cpu0)) -le 20 ] ||
+    fail "the blocked daemon used $((cpu1 - cpu0)) ticks of CPU in 1.5 s"
 grep -q "^welcome durable_seq=0" "$T/ms1.out" || fail "no Welcome"
 if grep -q "^ack\|^error" "$T/ms1.out"; then
 	fail "answered while the store is full: $(cat "$T/ms1.out")"
