@@ -40,7 +40,12 @@ ingest() {
 	    --count $N > '$T/$2.out'"
 	prod=${BG_PIDS[-1]}
 	wait_log "writer: store $STORE is full" 30
-	sleep 1
+	cpu0=$(awk '{ print $14 + $15 }' "/proc/$DAEMON_PID/stat")
+	sleep 1.5
+	cpu1=$(awk '{ print $14 + $15 }' "/proc/$DAEMON_PID/stat")
+	# Blocked, the daemon waits for space without spinning.
+	[ "$1" != block ] || [ $((cpu1 - cpu0)) -le 20 ] ||
+	    fail "blocked, the daemon used $((cpu1 - cpu0)) CPU ticks in 1.5 s"
 	kill -0 "$prod" 2>/dev/null || fail "$2 finished with the store full"
 	scrape "$2.full"
 	expect "$2.full" 'algaudit_store_state{state="full"}' 1
