@@ -253,7 +253,7 @@ output_double(char *buf, size_t len, double v)
  * Decodes the UTF-8 character at s (len bytes left, len > 0) into *cp
  * and returns its length; an invalid sequence is one byte with *cp -1.
  */
-static size_t
+size_t
 output_utf8(const unsigned char *s, size_t len, long *cp)
 {
 	size_t n, i;

@@ -167,53 +167,6 @@ report_html_true(const json_t *o, const char *key)
 }
 
 /*
- * Decodes the UTF-8 character at s (len > 0 bytes left) into *cp and
- * returns its length; an invalid sequence is one byte with *cp -1.
- */
-static size_t
-report_html_utf8(const unsigned char *s, size_t len, long *cp)
-{
-	size_t n, i;
-	long c;
-
-	if (s[0] < 0x80) {
-		*cp = s[0];
-		return 1;
-	}
-	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
-		n = 1;
-		c = s[0] & 0x1f;
-	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
-		n = 2;
-		c = s[0] & 0x0f;
-	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
-		n = 3;
-		c = s[0] & 0x07;
-	} else {
-		*cp = -1;
-		return 1;
-	}
-	if (len <= n) {
-		*cp = -1;
-		return 1;
-	}
-	for (i = 1; i <= n; i++) {
-		if ((s[i] & 0xc0) != 0x80) {
-			*cp = -1;
-			return 1;
-		}
-		c = c << 6 | (s[i] & 0x3f);
-	}
-	if ((n == 2 && c < 0x800) || (n == 3 && c < 0x10000) ||
-	    c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff)) {
-		*cp = -1;
-		return 1;
-	}
-	*cp = c;
-	return n + 1;
-}
-
-/*
  * Writes s as HTML text (also fit for an attribute value): & < > " '
  * escaped; controls (newline kept when nl is set), DEL, C1, the
  * bidirectional embeddings, overrides and isolates, non-characters
@@ -229,7 +182,7 @@ report_html_textn(FILE *fp, const char *s, size_t len, int nl)
 	if (s == NULL)
 		return;
 	while (len > 0) {
-		n = report_html_utf8(p, len, &c);
+		n = output_utf8(p, len, &c);
 		if (c == '&')
 			fputs("&amp;", fp);
 		else if (c == '<')

@@ -196,6 +196,7 @@ int	 output_time_parse(const char *, int64_t *);
 int64_t	 output_now_ns(void);
 int	 output_double_digits(double);
 void	 output_double(char *, size_t, double);
+size_t	 output_utf8(const unsigned char *, size_t, long *);
 size_t	 output_width(const char *);
 char	*output_cell(const char *, size_t, size_t *);
 void	 output_csv_field(FILE *, const char *, int);
