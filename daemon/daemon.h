@@ -415,7 +415,6 @@ double	 health_free_pct(const struct health_fs *);
 int	 health_fs_full(const struct health_fs *);
 int	 health_free_level(const struct health_fs *, uint64_t, uint64_t,
 	    int);
-const char *health_free_name(int);
 uint64_t health_backoff(uint64_t, uint64_t, uint64_t);
 int	 health_check_store(struct store *, uint64_t, int, const char *,
 	    struct leaf_ctx *, struct health_check *, char *, size_t);

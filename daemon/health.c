@@ -118,22 +118,6 @@ health_free_level(const struct health_fs *fs, uint64_t warn, uint64_t crit,
 	return level;
 }
 
-/* Returns the name of a free-space level, for the log and metrics. */
-const char *
-health_free_name(int level)
-{
-	switch (level) {
-	case HEALTH_FREE_OK:
-		return "ok";
-	case HEALTH_FREE_LOW:
-		return "low";
-	case HEALTH_FREE_CRITICAL:
-		return "critical";
-	default:
-		return "unknown";
-	}
-}
-
 /*
  * The next delay of a back-off: min for the first (cur 0), then double,
  * at most max.

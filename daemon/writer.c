@@ -735,10 +735,10 @@ writer_stopping(struct writer *w)
 }
 
 /*
- * Adopts the values a reload handed over (w_mtx held). Returns 1 when
- * those of the store changed: a full store is then tried again at once.
+ * Adopts the values a reload handed over (w_mtx held). When those of
+ * the store changed, a full store is tried again at once.
  */
-static int
+static void
 writer_adopt(struct writer *w)
 {
 	if (w->w_new_limits) {
@@ -748,7 +748,7 @@ writer_adopt(struct writer *w)
 		w->w_new_limits = 0;
 	}
 	if (!w->w_new_store)
-		return 0;
+		return;
 	w->w_new_store = 0;
 	atomic_store(&w->w_policy, w->w_new_policy);
 	atomic_store(&w->w_s_max_size, w->w_new_max_size);
@@ -757,7 +757,6 @@ writer_adopt(struct writer *w)
 	w->w_next_try = 0;
 	/* A policy changed from block to refuse lets producers go on. */
 	writer_notify(w);
-	return 1;
 }
 
 /*
@@ -1225,6 +1224,16 @@ writer_commit_group(struct writer *w, struct writer_batches *group)
 		writer_holes_settle(w, 0);
 		if (writer_now_ms() >= w->w_sample_at)
 			writer_sample(w);
+		/*
+		 * Acks of earlier commits may wait for a checkpoint, which
+		 * a small transaction may still get into the store.
+		 */
+		if (w->w_tree && w->w_store != NULL &&
+		    cadence_wait_ms(&w->w_cad, atomic_load(&w->w_log_size),
+		    writer_now_ms()) == 0) {
+			writer_checkpoint_only(w);
+			writer_notify(w);
+		}
 		writer_full_wait(w);
 	}
 	if (rc != 0 && !tried)
