@@ -2020,7 +2020,7 @@ START_TEST(test_query_enoindex_unindexed_append)
 	f.qf_class = 1;
 	check_refused(&f, QUERY_ENOINDEX, NULL);
 	f.qf_class = 0;
-	f.qf_producer = check_ents[0].ce_producer;
+	f.qf_producer = "prod-0";
 	check_refused(&f, QUERY_ENOINDEX, NULL);
 	memset(&f, 0, sizeof(f));
 	ck_assert_int_eq(query_open(check_v, &f, &q, err, sizeof(err)), 0);
