@@ -1964,7 +1964,14 @@ check_store_suite(void)
 	tcase_add_test(tc, test_backup_reader);
 	tcase_add_test(tc, test_backup_empty_store);
 	tcase_add_test(tc, test_backup_bad_dir);
-	tcase_add_test(tc, test_backup_hot);
+	/*
+	 * A writer child racing the copy: a concurrency test, run with a
+	 * fork per test only (under CK_FORK=no, i.e. valgrind, the earlier
+	 * tests' state is in the same process and the child's handshake
+	 * can be missed).
+	 */
+	if (getenv("CK_FORK") == NULL || strcmp(getenv("CK_FORK"), "no") != 0)
+		tcase_add_test(tc, test_backup_hot);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("strerror");
