@@ -24,12 +24,16 @@
  */
 #define OPENSSL_SUPPRESS_DEPRECATED 1	/* SHA256_*: see leaf.c */
 
+#include <sys/stat.h>
+
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <openssl/crypto.h>
 #include <openssl/sha.h>
@@ -2041,4 +2045,55 @@ bundle_strerror(int err)
 			return strerror(err);
 		return "unknown bundle error";
 	}
+}
+
+/*
+ * Reads the whole file name of directory dirfd (at most max bytes) into
+ * a new buffer (NUL-terminated). Returns 0 or an errno: EFBIG above
+ * max, EINVAL for a file that is not regular.
+ */
+int
+bundle_read_file(int dirfd, const char *name, size_t max, char **p, size_t *len)
+{
+	struct stat sb;
+	char *buf = NULL;
+	ssize_t n;
+	size_t have = 0;
+	int fd, rc;
+
+	*p = NULL;
+	*len = 0;
+	if ((fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC)) == -1)
+		return errno;
+	if (fstat(fd, &sb) == -1) {
+		rc = errno;
+		goto fail;
+	}
+	if (!S_ISREG(sb.st_mode) || (uint64_t)sb.st_size > max) {
+		rc = S_ISREG(sb.st_mode) ? EFBIG : EINVAL;
+		goto fail;
+	}
+	if ((buf = malloc((size_t)sb.st_size + 1)) == NULL) {
+		rc = ENOMEM;
+		goto fail;
+	}
+	while (have < (size_t)sb.st_size) {
+		n = read(fd, buf + have, (size_t)sb.st_size - have);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			rc = n == 0 ? EIO : errno;
+			goto fail;
+		}
+		have += (size_t)n;
+	}
+	close(fd);
+	buf[have] = '\0';
+	*p = buf;
+	*len = have;
+	return 0;
+fail:
+	free(buf);
+	close(fd);
+	return rc;
 }

@@ -616,49 +616,13 @@ static int
 export_slurp(const char *dir, const char *name, size_t max, char **p,
     size_t *len)
 {
-	char path[4096], *buf = NULL;
-	struct stat sb;
-	ssize_t n;
-	size_t have = 0;
-	int fd, rc;
+	char path[4096];
 
 	*p = NULL;
 	if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, name) >=
 	    sizeof(path))
 		return ENAMETOOLONG;
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
-		return errno;
-	if (fstat(fd, &sb) == -1) {
-		rc = errno;
-		goto fail;
-	}
-	if (!S_ISREG(sb.st_mode) || (uint64_t)sb.st_size > max) {
-		rc = S_ISREG(sb.st_mode) ? EFBIG : EINVAL;
-		goto fail;
-	}
-	if ((buf = malloc((size_t)sb.st_size + 1)) == NULL) {
-		rc = ENOMEM;
-		goto fail;
-	}
-	while (have < (size_t)sb.st_size) {
-		n = read(fd, buf + have, (size_t)sb.st_size - have);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			rc = n == 0 ? EIO : errno;
-			goto fail;
-		}
-		have += (size_t)n;
-	}
-	buf[have] = '\0';
-	close(fd);
-	*p = buf;
-	*len = have;
-	return 0;
-fail:
-	free(buf);
-	close(fd);
-	return rc;
+	return bundle_read_file(AT_FDCWD, path, max, p, len);
 }
 
 /*

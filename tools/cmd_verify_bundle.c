@@ -212,58 +212,7 @@ vb_clock(void)
 }
 
 /*
- * Reads the whole file name of directory dirfd (at most max bytes) into
- * a new buffer (NUL-terminated). Returns 0 or an errno: EFBIG above
- * max, EINVAL for a file that is not regular.
- */
-static int
-vb_read(int dirfd, const char *name, size_t max, char **p, size_t *len)
-{
-	struct stat sb;
-	char *buf = NULL;
-	ssize_t n;
-	size_t have = 0;
-	int fd, rc;
-
-	*p = NULL;
-	*len = 0;
-	if ((fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC)) == -1)
-		return errno;
-	if (fstat(fd, &sb) == -1) {
-		rc = errno;
-		goto fail;
-	}
-	if (!S_ISREG(sb.st_mode) || (uint64_t)sb.st_size > max) {
-		rc = S_ISREG(sb.st_mode) ? EFBIG : EINVAL;
-		goto fail;
-	}
-	if ((buf = malloc((size_t)sb.st_size + 1)) == NULL) {
-		rc = ENOMEM;
-		goto fail;
-	}
-	while (have < (size_t)sb.st_size) {
-		n = read(fd, buf + have, (size_t)sb.st_size - have);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			rc = n == 0 ? EIO : errno;
-			goto fail;
-		}
-		have += (size_t)n;
-	}
-	close(fd);
-	buf[have] = '\0';
-	*p = buf;
-	*len = have;
-	return 0;
-fail:
-	free(buf);
-	close(fd);
-	return rc;
-}
-
-/*
- * Reads the bundle's file name (at most max bytes) with vb_read(). A
+ * Reads the bundle's file name (at most max bytes) with bundle_read_file(). A
  * file missing (and required), too large or not regular is a failure
  * of the bundle and 1 is returned; another error is I/O (-1).
  */
@@ -273,7 +222,7 @@ vb_slurp(struct vb *vb, const char *name, size_t max, int required,
 {
 	int rc;
 
-	if ((rc = vb_read(vb->vb_dirfd, name, max, p, len)) == 0)
+	if ((rc = bundle_read_file(vb->vb_dirfd, name, max, p, len)) == 0)
 		return 0;
 	switch (rc) {
 	case ENOENT:
@@ -310,7 +259,7 @@ vb_slurp_old(struct vb *vb, char **cp, size_t *cplen, char **m,
 		vb->vb_io = 1;
 		return -1;
 	}
-	if ((rc = vb_read(fd, BUNDLE_CHECKPOINT, NOTE_MSG_MAX, cp,
+	if ((rc = bundle_read_file(fd, BUNDLE_CHECKPOINT, NOTE_MSG_MAX, cp,
 	    cplen)) != 0) {
 		fprintf(vb->vb_err, "algaudit verify-bundle: --since-bundle: "
 		    "%s/%s: %s\n", vb->vb_old, BUNDLE_CHECKPOINT,
@@ -319,7 +268,7 @@ vb_slurp_old(struct vb *vb, char **cp, size_t *cplen, char **m,
 		close(fd);
 		return -1;
 	}
-	if (vb_read(fd, BUNDLE_MANIFEST, VB_MANIFEST_MAX, m, mlen) != 0)
+	if (bundle_read_file(fd, BUNDLE_MANIFEST, VB_MANIFEST_MAX, m, mlen) != 0)
 		*m = NULL;
 	close(fd);
 	return 0;

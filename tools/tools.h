@@ -536,6 +536,7 @@ const char *bundle_reason_name(int);
 int	 bundle_reason_parse(const char *, size_t);
 int	 bundle_class_of(int, int);
 int	 bundle_path_kind(const char *, size_t, int *);
+int	 bundle_read_file(int, const char *, size_t, char **, size_t *);
 int	 bundle_value_check(const char *, size_t, const uint8_t *, size_t,
 	    int *, const char **, size_t *, char *, size_t);
 void	 bundle_policy_init(struct bundle_policy *);
