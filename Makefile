@@ -26,7 +26,8 @@ BUILD	?= build
 prefix	?= /usr/local
 DESTDIR	?=
 
-PKGS	 = libevent libevent_pthreads libprotobuf-c lmdb jansson libcrypto inih
+PKGS	 = libevent libevent_pthreads libevent_openssl libprotobuf-c lmdb jansson \
+	   libssl libcrypto inih
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) check 2>/dev/null)
 SAN	 = $(if $(SANITIZE),-fsanitize=$(SANITIZE) -fno-omit-frame-pointer \
 	   -fno-sanitize-recover=all,)
@@ -39,8 +40,8 @@ LDFLAGS	+= $(SAN) -pthread
 
 LIBS_PROTO  = -lprotobuf-c
 LIBS_STORE  = -llmdb -lcrypto
-LIBS_CLIENT = -lcrypto
-LIBS_DAEMON = -levent_pthreads -levent -linih
+LIBS_CLIENT = -lssl -lcrypto
+LIBS_DAEMON = -levent_openssl -levent_pthreads -levent -linih -lssl
 LIBS_TOOLS  = -ljansson -larchive
 LIBS_CHECK := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck)
 
