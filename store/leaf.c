@@ -590,7 +590,10 @@ leaf_unit_string(struct leaf_ctx *c, const char *path, const char *s)
 	leaf_unit_end(c);
 }
 
-/* The units of the daemon's fields: receive time, producer, peer. */
+/*
+ * The units of the daemon's fields: receive time, producer, peer and,
+ * last so that entries without it bind as before, the clock-skew flag.
+ */
 static void
 leaf_units_entry(struct leaf_ctx *c, const Algaudit__V1__Entry *e)
 {
@@ -627,6 +630,11 @@ leaf_units_entry(struct leaf_ctx *c, const Algaudit__V1__Entry *e)
 			leaf_v_string(c, p->address);
 		}
 		leaf_msg_end(c, at);
+		leaf_unit_end(c);
+	}
+	if (e->has_clock_skewed) {
+		LEAF_UNIT(c, "entry.clock_skewed");
+		leaf_v_bool(c, e->clock_skewed);
 		leaf_unit_end(c);
 	}
 }

@@ -4,8 +4,8 @@
  *
  * An entry is cut into disclosure units (each top-level field of the
  * record, each input, attribution, reason code and label, the
- * explanation text, and the daemon's receive time, producer id and
- * peer). Each unit is bound by its own salted commitment
+ * explanation text, and the daemon's receive time, producer id, peer
+ * and clock-skew flag). Each unit is bound by its own salted commitment
  *
  *	C = SHA-256(0x02 || salt || value)
  *

@@ -133,5 +133,23 @@ V2 = [
     ("lost_records", enc(UINT, 3)),
 ]
 
-for k, v in vector("v1", MASTER, 42, V1) + vector("v2", MASTER, 0, V2):
+# Vector 3: a record whose event time is an hour ahead of its receipt,
+# flagged by the daemon (entry.clock_skewed after the other daemon
+# units); the peer is a TLS client.
+V3 = [
+    ("entry.receive_time_ns", enc(INT, 1700000000000000000)),
+    ("entry.producer_id", enc(STRING, "fraud@edge-3")),
+    ("entry.peer", enc(MESSAGE, [(4, STRING, "CN=edge-3"),
+                                 (5, STRING, "10.0.0.3:50212")])),
+    ("entry.clock_skewed", enc(BOOL, True)),
+    ("producer_seq", enc(UINT, 1)),
+    ("event_time_ns", enc(INT, 1700003600000000000)),
+    ("algorithm", enc(MESSAGE, [(1, STRING, "fraud-block"),
+                                (2, STRING, "1")])),
+    ("decision", enc(STRING, "block")),
+    ("data_class", enc(ENUM, 1)),
+]
+
+for k, v in (vector("v1", MASTER, 42, V1) + vector("v2", MASTER, 0, V2) +
+             vector("v3", MASTER, 7, V3)):
     print(k, v)

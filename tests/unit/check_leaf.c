@@ -3,7 +3,7 @@
  * check_leaf.c: unit tests of store/leaf.c.
  *
  * The worked vectors of docs/VERIFIABLE.md (a fixed master secret and
- * two fixed entries: every unit's path, salt, canonical value and
+ * three fixed entries: every unit's path, salt, canonical value and
  * commitment, the leaf bytes and the leaf hash), produced by the
  * independent implementation tests/interop/leaf_vectors.py; then the
  * properties a disclosure relies on: withholding any set of units keeps
@@ -257,6 +257,76 @@ static const char v2_leaf_bytes[] =
 static const char v2_leaf_hash[] =
     "a5bd65ceacebf52b8d9c73cc75df6dc4ff45294896e670701ca26fdaf29fd636";
 
+/* Vector 3: produced by tests/interop/leaf_vectors.py (clock skew). */
+static const struct vec_unit v3_units[] = {
+	{ "entry.receive_time_ns",
+	    "a9ab04a0eadf77345417d7f8c44e6b7d",
+	    "0417979cfe362a0000",
+	    "e8765440bacf818f54206329ef8acc7c476dd9533a578aaa961f50dd"
+	    "d8ffa7c2" },
+	{ "entry.producer_id",
+	    "118d0839624b268f5f16868c5ca0a919",
+	    "010000000c667261756440656467652d33",
+	    "1b11e1a30de8551641446e1b9ab2c68f02a868ea23e956d0bfc82ef8"
+	    "edd6671a" },
+	{ "entry.peer",
+	    "2eaae5fe6c10cfad1e0727cb2b7802d9",
+	    "0800000023040100000009434e3d656467652d3305010000000e3130"
+	    "2e302e302e333a3530323132",
+	    "6d1a74b5a38bdd9c2b7590239e1fdde934b4d90d05c0c60bf441f178"
+	    "06cb010f" },
+	{ "entry.clock_skewed",
+	    "99e6e05b627ae8c8953f568a2670a552",
+	    "0601",
+	    "ea958e26434df543331957a775647c4297d77801d657024b126c1d34"
+	    "1b41dc28" },
+	{ "producer_seq",
+	    "e53d52e5d2cf816caeda29f2493f1b5c",
+	    "030000000000000001",
+	    "78a85b78ba1f562c6bcf3639693f1feaf60bc60bff3ffff82216d7a8"
+	    "e382fe07" },
+	{ "event_time_ns",
+	    "cce713a712b2476b0a64b0332468c52f",
+	    "041797a04466e2a000",
+	    "398a74874f14627f1a69e0a27c0a6df075d1426b75027a239e30c426"
+	    "e85d305e" },
+	{ "algorithm",
+	    "279eeca9508b57fe00d4a7a73bb4dfff",
+	    "080000001801010000000b66726175642d626c6f636b020100000001"
+	    "31",
+	    "f6837e24bd4c98a9766ba2ae447c089c39cb9287334da82d85b9335f"
+	    "e6a67797" },
+	{ "decision",
+	    "3c1eba8d898db2fa745b28d4ef709af6",
+	    "0100000005626c6f636b",
+	    "0cffd2b505ee30d7955f507454d6ef19855dc9d696360de514d9ce0e"
+	    "9724f1a1" },
+	{ "data_class",
+	    "161b67a432dc01a0304254450d5c2c3e",
+	    "0700000001",
+	    "e3be968ab704863e8dcf84f5896520b8d8c291d1b521dda251eaef2c"
+	    "a27f79fa" },
+};
+static const char v3_secret[] =
+    "7be9d922e0fae4de9e903207c582adc702f1c7ee4b9647f343b096493d7d0864";
+static const char v3_leaf_bytes[] =
+    "616c6761756469742f76312f6c65616600000000000000070000000915656e74"
+    "72792e726563656976655f74696d655f6e73e8765440bacf818f54206329ef8a"
+    "cc7c476dd9533a578aaa961f50ddd8ffa7c211656e7472792e70726f64756365"
+    "725f69641b11e1a30de8551641446e1b9ab2c68f02a868ea23e956d0bfc82ef8"
+    "edd6671a0a656e7472792e706565726d1a74b5a38bdd9c2b7590239e1fdde934"
+    "b4d90d05c0c60bf441f17806cb010f12656e7472792e636c6f636b5f736b6577"
+    "6564ea958e26434df543331957a775647c4297d77801d657024b126c1d341b41"
+    "dc280c70726f64756365725f73657178a85b78ba1f562c6bcf3639693f1feaf6"
+    "0bc60bff3ffff82216d7a8e382fe070d6576656e745f74696d655f6e73398a74"
+    "874f14627f1a69e0a27c0a6df075d1426b75027a239e30c426e85d305e09616c"
+    "676f726974686df6837e24bd4c98a9766ba2ae447c089c39cb9287334da82d85"
+    "b9335fe6a67797086465636973696f6e0cffd2b505ee30d7955f507454d6ef19"
+    "855dc9d696360de514d9ce0e9724f1a10a646174615f636c617373e3be968ab7"
+    "04863e8dcf84f5896520b8d8c291d1b521dda251eaef2ca27f79fa";
+static const char v3_leaf_hash[] =
+    "bdb7b016818232b939f6bbeeaddd741fd1d5b7d48be9a2600d4fbe78ec6461e3";
+
 /* The master secret of the vectors: bytes 0x00 to 0x1f. */
 static void
 vec_master(uint8_t *m)
@@ -478,6 +548,43 @@ tentry_v2(struct tentry *t)
 	t->r.lost_records = 3;
 }
 
+/*
+ * The entry of vector 3: an event time an hour after the receipt,
+ * flagged by the daemon; a TLS peer.
+ */
+static void
+tentry_v3(struct tentry *t)
+{
+	struct pool *p = &t->pool;
+
+	memset(t, 0, sizeof(*t));
+	algaudit__v1__entry__init(&t->e);
+	algaudit__v1__peer__init(&t->peer);
+	algaudit__v1__decision_record__init(&t->r);
+	algaudit__v1__algorithm__init(&t->alg);
+	t->e.has_index = 1;
+	t->e.index = 7;
+	t->e.has_receive_time_ns = 1;
+	t->e.receive_time_ns = 1700000000000000000LL;
+	t->e.producer_id = ps(p, "fraud@edge-3");
+	t->peer.tls_subject = ps(p, "CN=edge-3");
+	t->peer.address = ps(p, "10.0.0.3:50212");
+	t->e.peer = &t->peer;
+	t->e.has_clock_skewed = 1;
+	t->e.clock_skewed = 1;
+	t->e.record = &t->r;
+	t->r.has_producer_seq = 1;
+	t->r.producer_seq = 1;
+	t->r.has_event_time_ns = 1;
+	t->r.event_time_ns = 1700003600000000000LL;
+	t->alg.id = ps(p, "fraud-block");
+	t->alg.version = ps(p, "1");
+	t->r.algorithm = &t->alg;
+	t->r.decision = ps(p, "block");
+	t->r.has_data_class = 1;
+	t->r.data_class = ALGAUDIT__V1__DATA_CLASS__DATA_CLASS_ORDINARY;
+}
+
 /* Master key, workspace and the entries of the fixture. */
 static struct leaf_key *key;
 static struct leaf_ctx *ctx;
@@ -554,6 +661,16 @@ START_TEST(test_vector2)
 	tentry_v2(&t);
 	check_vector(&t.e, v2_units, sizeof(v2_units) / sizeof(*v2_units),
 	    v2_secret, v2_leaf_bytes, v2_leaf_hash);
+}
+END_TEST
+
+START_TEST(test_vector3)
+{
+	struct tentry t;
+
+	tentry_v3(&t);
+	check_vector(&t.e, v3_units, sizeof(v3_units) / sizeof(*v3_units),
+	    v3_secret, v3_leaf_bytes, v3_leaf_hash);
 }
 END_TEST
 
@@ -941,6 +1058,50 @@ START_TEST(test_entry_bound)
 }
 END_TEST
 
+/*
+ * The clock-skew flag is a unit of its own after the other daemon
+ * units, present only when the field is: without it an entry binds
+ * exactly as before the flag existed (vectors 1 and 2 hold), and its
+ * presence and its value are both bound.
+ */
+START_TEST(test_clock_skewed)
+{
+	struct tentry t;
+	uint8_t flagged[LEAF_HASH_LEN], unset[LEAF_HASH_LEN];
+	uint8_t off[LEAF_HASH_LEN];
+	size_t n = sizeof(v3_units) / sizeof(*v3_units);
+
+	tentry_v3(&t);
+	hash_of(&t, flagged);
+	ck_assert_str_eq(leaf_ctx_unit(ctx, 3)->lu_path, "entry.clock_skewed");
+	t.e.has_clock_skewed = 0;
+	hash_of(&t, unset);
+	ck_assert_uint_eq(leaf_ctx_units(ctx), n - 1);
+	ck_assert_str_eq(leaf_ctx_unit(ctx, 3)->lu_path, "producer_seq");
+	ck_assert_mem_ne(flagged, unset, LEAF_HASH_LEN);
+	/* A present false is a unit too, and binds its value. */
+	t.e.has_clock_skewed = 1;
+	t.e.clock_skewed = 0;
+	hash_of(&t, off);
+	ck_assert_uint_eq(leaf_ctx_units(ctx), n);
+	ck_assert_uint_eq(leaf_ctx_unit(ctx, 3)->lu_valuelen, 2);
+	ck_assert_mem_eq(leaf_ctx_unit(ctx, 3)->lu_value, "\x06\x00", 2);
+	ck_assert_mem_ne(off, flagged, LEAF_HASH_LEN);
+	ck_assert_mem_ne(off, unset, LEAF_HASH_LEN);
+	/* A value other than 1 as protobuf-c may hold it is still true. */
+	t.e.clock_skewed = 2;
+	hash_of(&t, off);
+	ck_assert_mem_eq(off, flagged, LEAF_HASH_LEN);
+	/* The flag on the entry of vector 1 changes its leaf. */
+	tentry_v1(&t);
+	t.e.has_clock_skewed = 1;
+	t.e.clock_skewed = 1;
+	hash_of(&t, off);
+	ck_assert(!hex_eq(off, sizeof(off), v1_leaf_hash));
+	ck_assert_str_eq(leaf_ctx_unit(ctx, 3)->lu_path, "entry.clock_skewed");
+}
+END_TEST
+
 /* An explanation with nothing set binds exactly like none. */
 START_TEST(test_empty_explanation)
 {
@@ -1160,6 +1321,7 @@ leaf_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_vector1);
 	tcase_add_test(tc, test_vector2);
+	tcase_add_test(tc, test_vector3);
 	tcase_add_test(tc, test_commit);
 	tcase_add_test(tc, test_entry_secret);
 	suite_add_tcase(s, tc);
@@ -1169,6 +1331,7 @@ leaf_suite(void)
 	tcase_add_test(tc, test_ctx_reuse);
 	tcase_add_test(tc, test_compute_secret);
 	tcase_add_test(tc, test_entry_bound);
+	tcase_add_test(tc, test_clock_skewed);
 	tcase_add_test(tc, test_empty_explanation);
 	tcase_add_test(tc, test_unpacked);
 	tcase_add_test(tc, test_unknown_fields);
