@@ -275,6 +275,7 @@ struct writer_batch {
 	char		 wb_producer[RECORD_MAX_PRODUCER_ID + 1];
 	struct peer	 wb_peer;
 	int64_t		 wb_recv_ns;	/* receive time, ns since the epoch */
+	uint64_t	 wb_skew_s;	/* writer_submit(): --clock-skew then */
 	int		 wb_want_leaves; /* return the leaf hashes */
 	Algaudit__V1__ClientFrame *wb_frame;	/* msg_case BATCH */
 	struct frame_alloc wb_alloc;	/* wb_frame's allocator */
@@ -344,6 +345,7 @@ struct writer_stats {
 	uint64_t	 ws_records;	/* stored as new entries */
 	uint64_t	 ws_duplicates;	/* acknowledged, not stored again */
 	uint64_t	 ws_bytes;	/* Entry bytes stored */
+	uint64_t	 ws_skew[2];	/* stored clock_skewed: ahead, behind */
 	uint64_t	 ws_failures[WRITER_FAIL_MAX];
 	uint64_t	 ws_lat[WRITER_LAT_NB + 1];	/* per bucket, +Inf */
 	uint64_t	 ws_lat_sum_ns;
@@ -367,6 +369,8 @@ struct writer_stats {
 
 int	 writer_start(struct daemon *, uint64_t);
 void	 writer_submit(struct writer *, struct writer_batch *);
+int	 writer_clock_skew(const Algaudit__V1__DecisionRecord *, int64_t,
+	    uint64_t);
 uint64_t writer_log_size(struct writer *);
 uint64_t writer_checkpoint_size(struct writer *);
 void	 writer_request_checkpoint(struct writer *);

@@ -3,11 +3,13 @@
  * metrics.c: the daemon's counters and their Prometheus endpoint.
  *
  * The event loop counts what it sees (frames and records received,
- * batches refused by error code, Error frames sent, records whose event
- * time is farther than --clock-skew from their receive time) through
- * the metrics_*() hooks that conn.c calls; those counters are plain
+ * batches refused by error code, Error frames sent) through the
+ * metrics_*() hooks that conn.c calls; those counters are plain
  * integers, touched by the loop thread only. The writer thread keeps
- * its own as atomics (writer_get_stats()). A scrape runs on the loop:
+ * its own as atomics (writer_get_stats()), among them the entries it
+ * stored with the clock-skew flag (writer_clock_skew()), so that the
+ * metric counts exactly the flagged entries, not duplicates or batches
+ * that were never stored. A scrape runs on the loop:
  * metrics_snapshot() copies everything into a struct metrics_snap, and
  * metrics_format(), a pure function of that snapshot, writes the text
  * exposition format (version 0.0.4: # HELP and # TYPE lines, one sample
@@ -56,7 +58,6 @@ struct metrics {
 	uint64_t	 m_recv_records;
 	uint64_t	 m_rejected[METRICS_NCODES];	/* records */
 	uint64_t	 m_errors[METRICS_NCODES];	/* Error frames */
-	uint64_t	 m_skew[2];	/* ahead, behind */
 	uint64_t	 m_scrapes;
 	struct evhttp	*m_http;
 };
@@ -163,33 +164,21 @@ metrics_frame(struct daemon *d, size_t len)
 }
 
 /*
- * Counts a batch handed to the writer, received at recv_ns, and its
- * records whose event time is more than --clock-skew away from it
- * (stored like any other; only counted).
+ * Counts a batch handed to the writer and its records. Its receive
+ * time recv_ns is not needed any more: the writer flags and counts
+ * clock skew on what it stores (writer_clock_skew()).
  */
 void
 metrics_batch(struct daemon *d, const Algaudit__V1__Batch *batch,
     int64_t recv_ns)
 {
 	struct metrics *m = d->d_metrics;
-	int64_t t, lim;
-	size_t i;
 
+	(void)recv_ns;
 	if (m == NULL)
 		return;
 	m->m_recv_batches++;
 	m->m_recv_records += batch->n_records;
-	if (d->d_cfg.cf_clock_skew > (uint64_t)INT64_MAX / 1000000000)
-		return;
-	lim = (int64_t)d->d_cfg.cf_clock_skew * 1000000000;
-	for (i = 0; i < batch->n_records; i++) {
-		/* batch_check() made event times positive. */
-		t = batch->records[i]->event_time_ns;
-		if (t > recv_ns && t - recv_ns > lim)
-			m->m_skew[0]++;
-		else if (t < recv_ns && recv_ns - t > lim)
-			m->m_skew[1]++;
-	}
 }
 
 /* Counts n records of a batch answered with Error code. */
@@ -230,8 +219,6 @@ metrics_snapshot(struct daemon *d, struct metrics_snap *ms)
 		memcpy(ms->ms_rejected, m->m_rejected,
 		    sizeof(ms->ms_rejected));
 		memcpy(ms->ms_errors, m->m_errors, sizeof(ms->ms_errors));
-		ms->ms_skew[0] = m->m_skew[0];
-		ms->ms_skew[1] = m->m_skew[1];
 		ms->ms_scrapes = m->m_scrapes;
 	}
 	ms->ms_skew_s = d->d_cfg.cf_clock_skew;
@@ -242,6 +229,8 @@ metrics_snapshot(struct daemon *d, struct metrics_snap *ms)
 	ms->ms_pending_limit = d->d_cfg.cf_max_pending;
 	if (d->d_writer != NULL)
 		writer_get_stats(d->d_writer, &ms->ms_w);
+	ms->ms_skew[0] = ms->ms_w.ws_skew[0];
+	ms->ms_skew[1] = ms->ms_w.ws_skew[1];
 }
 
 /* Writes the # HELP and # TYPE lines of a family. */
@@ -327,8 +316,9 @@ metrics_format_loop(const struct metrics_snap *ms, FILE *fp)
 			    PRIu64 "\n", frame_strerror_code(code),
 			    ms->ms_errors[code]);
 	metrics_head(fp, "algaudit_clock_skew_records_total", "counter",
-	    "Records whose event time is more than the clock-skew threshold "
-	    "ahead of or behind their receive time (stored all the same).");
+	    "Entries stored with the clock-skew flag: the record's event time "
+	    "more than the threshold in force at its receipt ahead of or "
+	    "behind its receive time.");
 	fprintf(fp, "algaudit_clock_skew_records_total{direction=\"ahead\"} %"
 	    PRIu64 "\n", ms->ms_skew[0]);
 	fprintf(fp, "algaudit_clock_skew_records_total{direction=\"behind\"} "

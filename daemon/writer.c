@@ -181,6 +181,7 @@ struct writer {
 	uint64_t		 w_reopen_at;	/* ms: next reopen attempt */
 	uint64_t		 w_sample_at;	/* ms: next size sample */
 	size_t			 w_txn_bytes;	/* Entry bytes in the txn */
+	uint64_t		 w_txn_skew[2];	/* flagged: ahead, behind */
 	uint64_t		 w_leaves_before;	/* of freed hashers */
 	uint64_t		 w_leaf_ns_before;
 
@@ -196,6 +197,7 @@ struct writer {
 	_Atomic uint64_t	 w_s_records;	/* entries stored */
 	_Atomic uint64_t	 w_s_dups;
 	_Atomic uint64_t	 w_s_bytes;
+	_Atomic uint64_t	 w_s_skew[2];	/* flagged: ahead, behind */
 	_Atomic uint64_t	 w_s_fail[WRITER_FAIL_MAX];
 	_Atomic uint64_t	 w_s_lat[WRITER_LAT_NB + 1];
 	_Atomic uint64_t	 w_s_lat_sum;	/* ns */
@@ -361,6 +363,36 @@ writer_hole_check(struct writer *w, struct writer_batch *b, uint64_t mark)
 }
 
 /*
+ * Whether record r, received at recv_ns, is skewed under a threshold of
+ * skew_s seconds: 1 when its event time is more than skew_s after
+ * recv_ns, -1 when more than skew_s before it, 0 when within (exactly
+ * skew_s is within) or when it has no event time. Exact for any times
+ * and threshold. The one decision behind Entry.clock_skewed and its
+ * metric; pure, any thread.
+ */
+int
+writer_clock_skew(const Algaudit__V1__DecisionRecord *r, int64_t recv_ns,
+    uint64_t skew_s)
+{
+	uint64_t d, lim;
+	int dir;
+
+	if (r == NULL || !r->has_event_time_ns)
+		return 0;
+	/* Modulo 2^64 the difference is exact: it is below 2^64. */
+	if (r->event_time_ns >= recv_ns) {
+		d = (uint64_t)r->event_time_ns - (uint64_t)recv_ns;
+		dir = 1;
+	} else {
+		d = (uint64_t)recv_ns - (uint64_t)r->event_time_ns;
+		dir = -1;
+	}
+	lim = skew_s > UINT64_MAX / 1000000000 ? UINT64_MAX :
+	    skew_s * 1000000000;
+	return d > lim ? dir : 0;
+}
+
+/*
  * Encodes one record as an Entry into the writer's buffer and appends
  * it; with the tree on, hands the Entry to the hasher for its leaf.
  */
@@ -372,7 +404,7 @@ writer_append(struct writer *w, struct writer_batch *b,
 	uint64_t index;
 	uint8_t *nb;
 	size_t len, want;
-	int rc;
+	int rc, skew;
 
 	e.has_index = 1;
 	e.index = store_next_index(w->w_store);
@@ -381,6 +413,13 @@ writer_append(struct writer *w, struct writer_batch *b,
 	e.producer_id = (char *)(uintptr_t)b->wb_producer;
 	e.peer = &b->wb_pmsg;
 	e.record = rec;
+	/* Flagged under the threshold in force when it was received. */
+	if ((skew = writer_clock_skew(rec, b->wb_recv_ns,
+	    b->wb_skew_s)) != 0) {
+		e.has_clock_skewed = 1;
+		e.clock_skewed = 1;
+		w->w_txn_skew[skew > 0 ? 0 : 1]++;
+	}
 	if (w->w_tree) {
 		/* writer_txn() made room for every record of the group. */
 		w->w_jobs[w->w_nhashes].hj_entry = e;
@@ -583,6 +622,7 @@ writer_txn(struct writer *w, struct writer_batches *group, size_t nrec,
 	*ckpt = 0;
 	w->w_nhashes = 0;
 	w->w_txn_bytes = 0;
+	w->w_txn_skew[0] = w->w_txn_skew[1] = 0;
 	if (w->w_tree) {
 		if ((rc = writer_reserve_leaves(w, nrec)) != 0)
 			return rc;
@@ -1264,6 +1304,8 @@ writer_commit_group(struct writer *w, struct writer_batches *group)
 		atomic_fetch_add(&w->w_s_records, nstored);
 		atomic_fetch_add(&w->w_s_dups, ndup);
 		atomic_fetch_add(&w->w_s_bytes, w->w_txn_bytes);
+		atomic_fetch_add(&w->w_s_skew[0], w->w_txn_skew[0]);
+		atomic_fetch_add(&w->w_s_skew[1], w->w_txn_skew[1]);
 		atomic_fetch_add(&w->w_s_recs[metrics_rec_bucket(nstored +
 		    ndup)], 1);
 		atomic_fetch_add(&w->w_s_recs_sum, nstored + ndup);
@@ -1614,6 +1656,8 @@ writer_get_stats(struct writer *w, struct writer_stats *ws)
 	ws->ws_records = atomic_load(&w->w_s_records);
 	ws->ws_duplicates = atomic_load(&w->w_s_dups);
 	ws->ws_bytes = atomic_load(&w->w_s_bytes);
+	ws->ws_skew[0] = atomic_load(&w->w_s_skew[0]);
+	ws->ws_skew[1] = atomic_load(&w->w_s_skew[1]);
 	for (i = 0; i < WRITER_FAIL_MAX; i++)
 		ws->ws_failures[i] = atomic_load(&w->w_s_fail[i]);
 	for (i = 0; i <= WRITER_LAT_NB; i++)
@@ -1671,10 +1715,14 @@ writer_strerror(int status)
 	}
 }
 
-/* Queues a batch for the next transaction; the writer owns it until done. */
+/*
+ * Queues a batch for the next transaction; the writer owns it until
+ * done. Loop thread: takes the --clock-skew in force at its receipt.
+ */
 void
 writer_submit(struct writer *w, struct writer_batch *b)
 {
+	b->wb_skew_s = w->w_d->d_cfg.cf_clock_skew;
 	pthread_mutex_lock(&w->w_mtx);
 	TAILQ_INSERT_TAIL(&w->w_queue, b, wb_entry);
 	pthread_cond_signal(&w->w_cond);
