@@ -2,16 +2,20 @@
 /*
  * allow.c: the allowlist of who may write as which producer.
  *
- * An allow rule maps a local identity, a uid or a gid (a name or a
- * number, as the configuration file gives it), to the producer ids it
- * may use:
+ * An allow rule maps an identity, a local uid or gid (a name or a
+ * number, as the configuration file gives it) or the common name of a
+ * TLS client certificate, to the producer ids it may use:
  *
  *   allow = uid:1000 producers=credit-api,ranker-*
  *   allow = gid:audit producers=*
+ *   allow = cn:credit-api.example.org producers=credit-api
  *
- * A peer of the Unix socket matches a uid rule when its SO_PEERCRED uid
+ * A peer of a Unix socket matches a uid rule when its SO_PEERCRED uid
  * is the rule's, and a gid rule when the rule's group is its primary
- * group or one of its supplementary groups (SO_PEERGROUPS). A producer
+ * group or one of its supplementary groups (SO_PEERGROUPS). A TLS peer
+ * whose certificate the daemon verified matches a cn rule when the
+ * CN of the certificate's subject is the rule's, byte for byte (a CN
+ * with blanks cannot be named). Neither kind matches the other. A producer
  * pattern is a producer id in which '*' stands for any run of bytes,
  * the empty one included; "*" alone allows every id. A peer may use a
  * producer id when a rule it matches has a pattern that matches the id.
@@ -211,9 +215,9 @@ allow_check_patterns(const char *text, const char *list, size_t len,
 }
 
 /*
- * Parses one rule, "uid:WHO producers=P1,P2,..." or "gid:WHO ...", into
- * r, resolving WHO. Returns 0, or -1 with a message quoting text in
- * err; r is then unspecified.
+ * Parses one rule, "uid:WHO producers=P1,P2,...", "gid:WHO ..." or
+ * "cn:NAME ...", into r, resolving WHO. Returns 0, or -1 with a message
+ * quoting text in err; r is then unspecified.
  */
 int
 allow_parse(const char *text, struct allow_rule *r, char *err,
@@ -238,16 +242,21 @@ allow_parse(const char *text, struct allow_rule *r, char *err,
 		r->ar_kind = ALLOW_UID;
 	else if (strncmp(text, "gid:", 4) == 0)
 		r->ar_kind = ALLOW_GID;
+	else if (strncmp(text, "cn:", 3) == 0)
+		r->ar_kind = ALLOW_CN;
 	else
 		return allow_fail(err, errlen, "'%s': a rule starts with "
-		    "uid:USER or gid:GROUP (a name or a number), e.g. "
-		    "uid:1000 producers=credit-api,ranker-*", text);
-	who = text + 4;
+		    "uid:USER or gid:GROUP (a name or a number) or cn:NAME (a "
+		    "TLS client certificate's common name), e.g. uid:1000 "
+		    "producers=credit-api,ranker-*", text);
+	who = text + (r->ar_kind == ALLOW_CN ? 3 : 4);
 	for (wlen = 0; who[wlen] != '\0' && !allow_blank(who[wlen]); wlen++)
 		;
 	if (wlen == 0)
-		return allow_fail(err, errlen, "'%s': no %s after '%.4s'",
-		    text, r->ar_kind == ALLOW_UID ? "user" : "group", text);
+		return allow_fail(err, errlen, "'%s': no %s after '%.*s'",
+		    text, r->ar_kind == ALLOW_UID ? "user" :
+		    r->ar_kind == ALLOW_GID ? "group" : "common name",
+		    (int)(who - text), text);
 	memcpy(name, who, wlen);
 	name[wlen] = '\0';
 	for (p = who + wlen; allow_blank(*p); p++)
@@ -256,7 +265,7 @@ allow_parse(const char *text, struct allow_rule *r, char *err,
 	    strlen(ALLOW_PRODUCERS)) != 0)
 		return allow_fail(err, errlen, "'%s': expected ' producers=' "
 		    "after '%.*s', e.g. uid:1000 producers=credit-api,"
-		    "ranker-*", text, (int)(wlen + 4), text);
+		    "ranker-*", text, (int)(who - text + (long)wlen), text);
 	list = p + strlen(ALLOW_PRODUCERS);
 	for (llen = 0; list[llen] != '\0' && !allow_blank(list[llen]); llen++)
 		;
@@ -270,6 +279,11 @@ allow_parse(const char *text, struct allow_rule *r, char *err,
 		return -1;
 	r->ar_pats = (size_t)(list - text);
 	r->ar_npats = llen;
+	if (r->ar_kind == ALLOW_CN) {
+		r->ar_cn = (size_t)(who - text);
+		r->ar_ncn = wlen;
+		return 0;
+	}
 	if (r->ar_kind == ALLOW_UID)
 		rc = allow_user_id(name, &r->ar_id, msg, sizeof(msg));
 	else
@@ -315,6 +329,11 @@ allow_rule_matches(const struct allow_rule *r, const struct allow_peer *p)
 {
 	size_t i;
 
+	if (r->ar_kind == ALLOW_CN)
+		return p->ap_cn != NULL && strlen(p->ap_cn) == r->ar_ncn &&
+		    memcmp(p->ap_cn, r->ar_text + r->ar_cn, r->ar_ncn) == 0;
+	if (p->ap_cn != NULL)
+		return 0;
 	if (r->ar_kind == ALLOW_UID)
 		return p->ap_uid == r->ar_id;
 	if (p->ap_gid == r->ar_id)

@@ -47,7 +47,7 @@ enum cfg_type {
 	CFG_T_NAME,		/* printable ASCII, no spaces */
 	CFG_T_BYTES,		/* a number, optional K/M/G/T suffix */
 	CFG_T_UINT,		/* a plain number */
-	CFG_T_ENDPOINT,		/* unix:PATH or tcp:HOST:PORT, repeatable */
+	CFG_T_ENDPOINT,		/* unix:PATH, tcp: or tls:HOST:PORT, repeated */
 	CFG_T_FLAG,		/* command line: no argument; file: yes/no */
 	CFG_T_SWITCH,		/* on or off (yes/no), always an argument */
 	CFG_T_COUNT,		/* command line: counts; file: a number */
@@ -70,7 +70,7 @@ enum cfg_type {
 
 /* The sections of the file, in --dump-config order. */
 static const char *const cfg_sections[] = {
-	"daemon", "limits", "checkpoints", "access", "metrics", "log"
+	"daemon", "limits", "checkpoints", "access", "tls", "metrics", "log"
 };
 #define CFG_NSECTIONS	(sizeof(cfg_sections) / sizeof(cfg_sections[0]))
 
@@ -98,9 +98,9 @@ static const struct cfg_opt cfg_opts[] = {
 	{ "listen", 0, CFG_T_ENDPOINT, 1, CFG_LISTEN_MAX,
 	    "unix:./var/algauditd.sock", CFG_OFF(cf_listen), 0, "daemon",
 	    "ENDPOINT",
-	    "listen on unix:PATH or tcp:HOST:PORT (an IPv6\n"
-	    "host in brackets); repeatable, the first one\n"
-	    "replaces the default" },
+	    "listen on unix:PATH, tcp:HOST:PORT or\n"
+	    "tls:HOST:PORT (an IPv6 host in brackets);\n"
+	    "repeatable, the first one replaces the default" },
 	{ "origin", 0, CFG_T_NAME, 1, CFG_ORIGIN_MAX - 1, NULL,
 	    CFG_OFF(cf_origin), 0, "daemon", "NAME",
 	    "the log's origin name, used only when the store\n"
@@ -177,10 +177,28 @@ static const struct cfg_opt cfg_opts[] = {
 	    "(default: the daemon's)" },
 	{ "allow", 0, CFG_T_ALLOW, 1, ALLOW_RULES_MAX, NULL,
 	    CFG_OFF(cf_allow), CFG_F_RELOAD, "access", "RULE",
-	    "who may write as which producer on a Unix\n"
-	    "socket: 'uid:USER producers=P1,P2' or\n"
-	    "'gid:GROUP producers=P*'; repeatable; with no\n"
-	    "rule any peer may use any producer id" },
+	    "who may write as which producer: 'uid:USER\n"
+	    "producers=P1,P2', 'gid:GROUP producers=P*'\n"
+	    "(Unix sockets) or 'cn:NAME producers=...' (TLS\n"
+	    "client certificates); repeatable; with no rule\n"
+	    "any peer may use any producer id" },
+	{ "tcp-allow-remote", 0, CFG_T_SWITCH, 0, 1, "no",
+	    CFG_OFF(cf_tcp_remote), 0, "access", "yes|no",
+	    "allow plain tcp: endpoints on non-loopback\n"
+	    "addresses (records then travel unencrypted\n"
+	    "and unauthenticated; use tls: instead)" },
+	{ "tls-cert", 0, CFG_T_PATH, 1, CFG_PATH_MAX - 1, NULL,
+	    CFG_OFF(cf_tls_cert), CFG_F_RELOAD, "tls", "FILE",
+	    "the certificate chain (PEM) of the tls:\n"
+	    "endpoints; SIGHUP reads it again" },
+	{ "tls-key", 0, CFG_T_PATH, 1, CFG_PATH_MAX - 1, NULL,
+	    CFG_OFF(cf_tls_key), CFG_F_RELOAD, "tls", "FILE",
+	    "its private key (PEM); SIGHUP reads it again" },
+	{ "tls-client-ca", 0, CFG_T_PATH, 1, CFG_PATH_MAX - 1, NULL,
+	    CFG_OFF(cf_tls_client_ca), CFG_F_RELOAD, "tls", "FILE",
+	    "require client certificates issued by the CAs\n"
+	    "in FILE (PEM); 'cn:' allow rules then map their\n"
+	    "subject's CN to producer ids" },
 	{ "metrics", 0, CFG_T_HOSTPORT, 1, CFG_ENDPOINT_MAX - 5, NULL,
 	    CFG_OFF(cf_metrics), 0, "metrics", "HOST:PORT",
 	    "serve Prometheus metrics on\n"
@@ -363,9 +381,9 @@ cfg_check_port(const char *port)
 }
 
 /*
- * Parses an endpoint, "unix:PATH" or "tcp:HOST:PORT" (an IPv6 host in
- * brackets, "tcp:[::1]:7000"), into ep. Returns 0, or -1 with a message
- * quoting s in err.
+ * Parses an endpoint, "unix:PATH", "tcp:HOST:PORT" or "tls:HOST:PORT"
+ * (an IPv6 host in brackets, "tcp:[::1]:7000"), into ep. Returns 0, or
+ * -1 with a message quoting s in err.
  */
 int
 cfg_parse_endpoint(const char *s, struct cfg_endpoint *ep, char *err,
@@ -393,9 +411,13 @@ cfg_parse_endpoint(const char *s, struct cfg_endpoint *ep, char *err,
 		memcpy(ep->ep_path, rest, len + 1);
 		return 0;
 	}
-	if (strncmp(s, "tcp:", 4) != 0)
-		return cfg_fail(err, errlen, "'%s': must be unix:PATH or "
-		    "tcp:HOST:PORT", s);
+	if (strncmp(s, "tcp:", 4) == 0)
+		ep->ep_type = CFG_EP_TCP;
+	else if (strncmp(s, "tls:", 4) == 0)
+		ep->ep_type = CFG_EP_TLS;
+	else
+		return cfg_fail(err, errlen, "'%s': must be unix:PATH, "
+		    "tcp:HOST:PORT or tls:HOST:PORT", s);
 	rest = s + 4;
 	if (*rest == '[') {
 		if ((close = strchr(rest, ']')) == NULL)
@@ -414,7 +436,7 @@ cfg_parse_endpoint(const char *s, struct cfg_endpoint *ep, char *err,
 		hlen = (size_t)(colon - rest);
 		if (memchr(rest, ':', hlen) != NULL)
 			return cfg_fail(err, errlen, "'%s': an IPv6 address "
-			    "must be in brackets, e.g. tcp:[::1]:PORT", s);
+			    "must be in brackets, e.g. %.3s:[::1]:PORT", s, s);
 	}
 	if (hlen == 0)
 		return cfg_fail(err, errlen, "'%s': empty host (use 0.0.0.0 "
@@ -425,7 +447,6 @@ cfg_parse_endpoint(const char *s, struct cfg_endpoint *ep, char *err,
 	if (cfg_check_port(colon + 1) == -1)
 		return cfg_fail(err, errlen, "'%s': port '%s' is not a number "
 		    "from 1 to 65535", s, colon + 1);
-	ep->ep_type = CFG_EP_TCP;
 	memcpy(ep->ep_host, rest, hlen);
 	ep->ep_host[hlen] = '\0';
 	strcpy(ep->ep_port, colon + 1);
@@ -930,7 +951,7 @@ cfg_file_handler(void *arg, const char *section, const char *name,
 	if (section[0] != '\0' && !cfg_section_known(section))
 		return cfg_file_fail(f, f->cff_line, "%s: unknown section "
 		    "[%s] (sections: [daemon], [limits], [checkpoints], "
-		    "[access], [metrics], [log])", name, section);
+		    "[access], [tls], [metrics], [log])", name, section);
 	if (name[0] == '\0')
 		return cfg_file_fail(f, f->cff_line, "no key before '='");
 	if ((o = cfg_find_long(name, strlen(name))) == NULL)
@@ -1135,6 +1156,34 @@ cfg_format(const struct cfg *cf, const struct cfg_opt *o, char *buf,
 }
 
 /*
+ * Checks that the TLS options and the endpoints fit together: a tls:
+ * endpoint needs a certificate and its key, and those options without
+ * a tls: endpoint are a mistake (a client CA that is never asked for
+ * would look like protection). Returns 0, or -1 with err set.
+ */
+static int
+cfg_check_tls(const struct cfg *cf, char *err, size_t errlen)
+{
+	const char *tls = NULL;
+	size_t i;
+
+	for (i = 0; i < cf->cf_nlisten && tls == NULL; i++)
+		if (cf->cf_listen[i].ep_type == CFG_EP_TLS)
+			tls = cf->cf_listen[i].ep_text;
+	if (tls != NULL && (cf->cf_tls_cert[0] == '\0' ||
+	    cf->cf_tls_key[0] == '\0'))
+		return cfg_fail(err, errlen, "listen: '%s' needs tls-cert and "
+		    "tls-key (the daemon's certificate and private key)", tls);
+	if (tls == NULL && (cf->cf_tls_cert[0] != '\0' ||
+	    cf->cf_tls_key[0] != '\0' || cf->cf_tls_client_ca[0] != '\0'))
+		return cfg_fail(err, errlen, "%s: given, but no listen "
+		    "endpoint is tls:HOST:PORT", cf->cf_tls_cert[0] != '\0' ?
+		    "tls-cert" : cf->cf_tls_key[0] != '\0' ? "tls-key" :
+		    "tls-client-ca");
+	return 0;
+}
+
+/*
  * Loads the configuration: the defaults, then the file given with -f
  * (if any), then every option the command line set, which overrides
  * the file (a --listen replaces the file's listen list). With --help
@@ -1168,6 +1217,9 @@ cfg_load(struct cfg *cf, int argc, char *const argv[], char *err,
 		if (cli->cf_given & cfg_bit(&cfg_opts[i]))
 			cfg_copy_opt(cf, cli, &cfg_opts[i]);
 	cf->cf_given = cli->cf_given;
+	if (cf->cf_mode != CFG_MODE_HELP &&
+	    cfg_check_tls(cf, err, errlen) == -1)
+		rc = CFG_ECMDLINE;
 out:
 	free(cli);
 	return rc;

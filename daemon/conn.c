@@ -21,7 +21,11 @@
  * names a producer id none of its rules allows gets the same at the
  * Hello, before it can fence anyone. The Hello is checked against the
  * rules of that moment (a SIGHUP may have changed them since accept).
- * TCP peers are not checked.
+ * On a tls: listener that requires client certificates the same holds
+ * for the certificate's subject CN ("cn:" rules), checked once the
+ * handshake has verified the certificate (tls.c) and again at the
+ * Hello. Plain TCP peers, and TLS peers when no client certificate is
+ * required, are not checked (the daemon says so at start).
  *
  * Time limits: a connection must complete its Hello within
  * --handshake-timeout seconds of accept, and the first frame may be at
@@ -162,6 +166,7 @@ struct conn {
 	struct event		*c_resume_ev;	/* read more next iteration */
 	uint64_t		 c_batches;	/* statistics for the log */
 	uint64_t		 c_records;
+	int			 c_tls_up;	/* TLS handshake completed */
 };
 
 static int	 conn_fatal(struct conn *, int, const char *, ...)
@@ -714,15 +719,20 @@ conn_who(const struct conn *c, char *buf, size_t len)
 	if (c->c_peer.p_has_cred)
 		snprintf(buf, len, "uid %u gid %u pid %u", c->c_peer.p_uid,
 		    c->c_peer.p_gid, c->c_peer.p_pid);
+	else if (c->c_peer.p_tls_subject[0] != '\0')
+		snprintf(buf, len, "%s (%s)", c->c_peer.p_addr,
+		    c->c_peer.p_tls_subject);
 	else
 		snprintf(buf, len, "%s", c->c_peer.p_addr);
 }
 
 /*
  * Checks c's peer against the allow rules in force: with producer NULL
- * (at accept), whether it matches any rule; else whether a rule it
- * matches allows that producer id. No rules, or a TCP peer: allowed.
- * Returns 0, or -1 after queueing Error{UNAUTHORIZED, fatal}.
+ * (at accept, or once TLS verified a client certificate), whether it
+ * matches any rule; else whether a rule it matches allows that producer
+ * id. No rules, a plain TCP peer, or a TLS peer without a client
+ * certificate to check: allowed. Returns 0, or -1 after queueing
+ * Error{UNAUTHORIZED, fatal}.
  */
 static int
 conn_allowed(struct conn *c, const char *producer)
@@ -731,26 +741,38 @@ conn_allowed(struct conn *c, const char *producer)
 	struct allow_peer ap;
 	uint32_t *groups = NULL;
 	size_t ngroups = 0;
-	char who[128], id[RECORD_MAX_PRODUCER_ID + 1];
+	char who[sizeof(c->c_peer.p_addr) + sizeof(c->c_peer.p_tls_subject) +
+	    8], id[RECORD_MAX_PRODUCER_ID + 1];
 	int ok;
 
-	if (cf->cf_nallow == 0 || !conn_is_unix(c))
+	if (cf->cf_nallow == 0)
 		return 0;
+	memset(&ap, 0, sizeof(ap));
 	conn_who(c, who, sizeof(who));
-	if (!c->c_peer.p_has_cred)
+	if (c->c_peer.p_tls) {
+		if (!c->c_peer.p_tls_verified)
+			return 0;
+		/* "" (no usable CN) matches no rule, but is no Unix peer. */
+		ap.ap_cn = c->c_peer.p_tls_cn;
+	} else if (!conn_is_unix(c))
+		return 0;
+	else if (!c->c_peer.p_has_cred)
 		return conn_fatal(c,
 		    ALGAUDIT__V1__ERROR_CODE__ERROR_UNAUTHORIZED,
 		    "the peer's credentials are unknown (SO_PEERCRED failed); "
 		    "allow rules are in force, so it may not write");
-	if (listener_peer_groups(bufferevent_getfd(c->c_bev), &groups,
-	    &ngroups) == -1)
-		/* Fewer groups can only match fewer rules. */
-		log_warn("conn %llu: SO_PEERGROUPS; checking uid %u and gid "
-		    "%u only", c->c_id, c->c_peer.p_uid, c->c_peer.p_gid);
-	ap.ap_uid = c->c_peer.p_uid;
-	ap.ap_gid = c->c_peer.p_gid;
-	ap.ap_groups = groups;
-	ap.ap_ngroups = ngroups;
+	else {
+		if (listener_peer_groups(bufferevent_getfd(c->c_bev), &groups,
+		    &ngroups) == -1)
+			/* Fewer groups can only match fewer rules. */
+			log_warn("conn %llu: SO_PEERGROUPS; checking uid %u "
+			    "and gid %u only", c->c_id, c->c_peer.p_uid,
+			    c->c_peer.p_gid);
+		ap.ap_uid = c->c_peer.p_uid;
+		ap.ap_gid = c->c_peer.p_gid;
+		ap.ap_groups = groups;
+		ap.ap_ngroups = ngroups;
+	}
 	if (producer == NULL)
 		ok = allow_match_peer(cf->cf_allow, cf->cf_nallow, &ap) > 0;
 	else
@@ -759,6 +781,12 @@ conn_allowed(struct conn *c, const char *producer)
 	free(groups);
 	if (ok)
 		return 0;
+	if (producer == NULL && c->c_peer.p_tls)
+		return conn_fatal(c,
+		    ALGAUDIT__V1__ERROR_CODE__ERROR_UNAUTHORIZED,
+		    "%s: the certificate's common name '%s' matches no cn: "
+		    "allow rule; refused after the TLS handshake", who,
+		    c->c_peer.p_tls_cn);
 	if (producer == NULL)
 		return conn_fatal(c,
 		    ALGAUDIT__V1__ERROR_CODE__ERROR_UNAUTHORIZED,
@@ -1152,13 +1180,36 @@ conn_write_cb(struct bufferevent *bev, void *arg)
 		conn_unpause(c, CONN_PAUSE_OUTPUT);
 }
 
-/* bufferevent event callback: end of input, or a socket error. */
+/*
+ * The TLS handshake completed: takes the peer's identity from its
+ * verified certificate and checks it against the allow rules, before
+ * anything it sent is read.
+ */
+static void
+conn_tls_up(struct conn *c)
+{
+	c->c_tls_up = 1;
+	c->c_peer.p_tls_verified = tls_peer_identity(c->c_bev, &c->c_peer);
+	log_debug("conn %llu: TLS from %s: %s", c->c_id, c->c_peer.p_addr,
+	    c->c_peer.p_tls_verified ? c->c_peer.p_tls_subject :
+	    "no client certificate");
+	(void)conn_allowed(c, NULL);
+}
+
+/*
+ * bufferevent event callback: the TLS handshake done, end of input, or
+ * a socket or TLS error.
+ */
 static void
 conn_event_cb(struct bufferevent *bev, short what, void *arg)
 {
 	struct conn *c = arg;
+	char why[512];
 
-	(void)bev;
+	if (what & BEV_EVENT_CONNECTED) {
+		conn_tls_up(c);
+		return;
+	}
 	if (what & BEV_EVENT_EOF) {
 		c->c_eof = 1;
 		if (c->c_state == CONN_HELLO || c->c_state == CONN_ACTIVE)
@@ -1168,9 +1219,21 @@ conn_event_cb(struct bufferevent *bev, short what, void *arg)
 		return;
 	}
 	if (what & BEV_EVENT_ERROR) {
-		log_debug("conn %llu: %s error: %s", c->c_id,
-		    (what & BEV_EVENT_WRITING) ? "write" : "read",
-		    evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
+		if (c->c_peer.p_tls) {
+			tls_error(bev, why, sizeof(why));
+			if (!c->c_tls_up)
+				/* Misconfigured clients show up here. */
+				log_info("conn %llu: TLS handshake with %s "
+				    "failed: %s", c->c_id, c->c_peer.p_addr,
+				    why);
+			else
+				log_debug("conn %llu: TLS error: %s",
+				    c->c_id, why);
+		} else
+			log_debug("conn %llu: %s error: %s", c->c_id,
+			    (what & BEV_EVENT_WRITING) ? "write" : "read",
+			    evutil_socket_error_to_string(
+			    EVUTIL_SOCKET_ERROR()));
 		conn_close(c);
 	}
 }
@@ -1369,7 +1432,11 @@ conn_accept(struct daemon *d, int fd, const struct peer *p)
 	c->c_id = (unsigned long long)++d->d_next_conn_id;
 	c->c_peer = *p;
 	TAILQ_INIT(&c->c_answers);
-	c->c_bev = bufferevent_socket_new(d->d_base, fd, BEV_OPT_CLOSE_ON_FREE);
+	if (p->p_tls)
+		c->c_bev = tls_bufferevent(d, fd);
+	else
+		c->c_bev = bufferevent_socket_new(d->d_base, fd,
+		    BEV_OPT_CLOSE_ON_FREE);
 	c->c_timer = evtimer_new(d->d_base, conn_timer_cb, c);
 	c->c_resume_ev = event_new(d->d_base, -1, 0, conn_resume_cb, c);
 	if (c->c_bev == NULL || c->c_timer == NULL || c->c_resume_ev == NULL) {
@@ -1414,8 +1481,12 @@ conn_accept(struct daemon *d, int fd, const struct peer *p)
 	evtimer_add(c->c_timer, &tv);
 	bufferevent_enable(c->c_bev, EV_READ | EV_WRITE);
 	log_debug("conn %llu: accepted from %s", c->c_id, p->p_addr);
-	/* A peer no allow rule names is refused before it is read. */
-	(void)conn_allowed(c, NULL);
+	/*
+	 * A peer no allow rule names is refused before it is read (a TLS
+	 * peer once its certificate is known: conn_tls_up()).
+	 */
+	if (!p->p_tls)
+		(void)conn_allowed(c, NULL);
 }
 
 /*

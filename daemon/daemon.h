@@ -32,6 +32,7 @@ struct conn_answer;
 struct daemon;
 struct leaf_key;
 struct listener;
+struct ssl_ctx_st;			/* OpenSSL's SSL_CTX */
 struct store;
 struct writer;
 struct writer_batch;
@@ -43,24 +44,32 @@ struct writer_batch;
 
 enum allow_kind {
 	ALLOW_UID = 1,
-	ALLOW_GID
+	ALLOW_GID,
+	ALLOW_CN		/* a TLS client certificate's subject CN */
 };
 
 /* One allow rule: an identity and the producer ids it may use. */
 struct allow_rule {
-	int		 ar_kind;		/* ALLOW_UID or ALLOW_GID */
+	int		 ar_kind;		/* ALLOW_* */
 	uint32_t	 ar_id;			/* the uid or gid, resolved */
+	size_t		 ar_cn;			/* ALLOW_CN: offset of the CN */
+	size_t		 ar_ncn;		/* its length */
 	size_t		 ar_pats;		/* offset of the patterns */
 	size_t		 ar_npats;		/* their length */
 	char		 ar_text[ALLOW_TEXT_MAX];	/* as written */
 };
 
-/* A peer's identity as the allowlist sees it (SO_PEERCRED, -GROUPS). */
+/*
+ * A peer's identity as the allowlist sees it: SO_PEERCRED and
+ * SO_PEERGROUPS on a Unix socket, the verified certificate's subject CN
+ * on TLS (ap_cn; NULL for a Unix peer).
+ */
 struct allow_peer {
 	uint32_t	 ap_uid;
 	uint32_t	 ap_gid;
 	const uint32_t	*ap_groups;		/* supplementary groups */
 	size_t		 ap_ngroups;
+	const char	*ap_cn;
 };
 
 int	 allow_parse(const char *, struct allow_rule *, char *, size_t);
@@ -85,7 +94,8 @@ int	 allow_match_producer(const struct allow_rule *, size_t,
 
 enum cfg_endpoint_type {
 	CFG_EP_UNIX = 1,
-	CFG_EP_TCP
+	CFG_EP_TCP,
+	CFG_EP_TLS
 };
 
 /* One --listen endpoint, parsed. */
@@ -93,8 +103,8 @@ struct cfg_endpoint {
 	int		 ep_type;		/* CFG_EP_* */
 	char		 ep_text[CFG_ENDPOINT_MAX];	/* as given */
 	char		 ep_path[CFG_UNIX_PATH_MAX];	/* unix */
-	char		 ep_host[CFG_HOST_MAX];		/* tcp, no brackets */
-	char		 ep_port[CFG_PORT_MAX];		/* tcp */
+	char		 ep_host[CFG_HOST_MAX];		/* tcp, tls; bare */
+	char		 ep_port[CFG_PORT_MAX];		/* tcp, tls */
 };
 
 /* What the command line asks for besides running. */
@@ -143,6 +153,10 @@ struct cfg {
 	uint64_t	 cf_max_store_size;	/* data.mdb bytes; 0 no limit */
 	uint64_t	 cf_free_warn;		/* % available; 0 off */
 	uint64_t	 cf_free_crit;		/* % available; 0 off */
+	int		 cf_tcp_remote;		/* plain TCP beyond loopback */
+	char		 cf_tls_cert[CFG_PATH_MAX];	/* PEM chain; "" none */
+	char		 cf_tls_key[CFG_PATH_MAX];
+	char		 cf_tls_client_ca[CFG_PATH_MAX];	/* "": no mTLS */
 	char		 cf_metrics[CFG_ENDPOINT_MAX];	/* HOST:PORT; "" off */
 	int		 cf_metrics_remote;	/* non-loopback allowed */
 	uint64_t	 cf_clock_skew;		/* s; counted beyond it */
@@ -219,13 +233,20 @@ int	 batch_check(Algaudit__V1__DecisionRecord *const *, size_t, uint64_t,
 
 /* listener.c */
 
-/* Who is at the other end of a connection, as the kernel told us. */
+/*
+ * Who is at the other end of a connection, as the kernel told us, and
+ * on TLS as the verified client certificate says (after the handshake).
+ */
 struct peer {
 	int		 p_has_cred;	/* p_uid/p_gid/p_pid are set */
 	uint32_t	 p_uid;
 	uint32_t	 p_gid;
 	uint32_t	 p_pid;
 	char		 p_addr[64];	/* "unix" or "ip:port" */
+	int		 p_tls;		/* came through a tls: listener */
+	int		 p_tls_verified;	/* a client certificate checked */
+	char		 p_tls_subject[256];	/* RFC 2253; "" none */
+	char		 p_tls_cn[128];	/* the subject's CN; "" none */
 };
 
 int	 listener_start_all(struct daemon *);
@@ -234,6 +255,18 @@ void	 listener_log_access(const struct daemon *);
 void	 listener_stop_all(struct daemon *);
 void	 listener_free_all(struct daemon *);
 void	 listener_describe(const struct daemon *, char *, size_t);
+
+/* tls.c */
+
+int	 tls_wanted(const struct cfg *);
+int	 tls_ctx_new(const struct cfg *, struct ssl_ctx_st **, char *, size_t,
+	    char *, size_t);
+int	 tls_start(struct daemon *);
+void	 tls_reload(struct daemon *);
+void	 tls_stop(struct daemon *);
+struct bufferevent *tls_bufferevent(struct daemon *, int);
+int	 tls_peer_identity(struct bufferevent *, struct peer *);
+void	 tls_error(struct bufferevent *, char *, size_t);
 
 /* conn.c */
 
@@ -492,11 +525,14 @@ struct daemon {
 	char			 d_key_path[CFG_PATH_MAX];
 	uint64_t		 d_ckpt_size;	/* newest checkpoint at start */
 
+	struct ssl_ctx_st	*d_tls;		/* tls: listeners; else NULL */
 	struct listener_list	 d_listeners;
 	struct event		*d_accept_timer;	/* EMFILE back-off */
 	int			 d_accept_paused;
 	int			 d_accept_logged;	/* EMFILE reported */
 	int			 d_refusing;	/* at --max-connections */
+	int			 d_reserve_fd;	/* freed for EMFILE; -1 none */
+	uint64_t		 d_shed;	/* peers closed at EMFILE */
 
 	struct conn_list	 d_conns;	/* not yet CLOSED */
 	struct conn_list	 d_paused;	/* wait for memory to free up */

@@ -8,13 +8,18 @@
  * (default 0660) before it listens; a stale socket file left by a dead
  * daemon is removed, a live one means another algauditd is running and
  * start-up fails. The socket file is removed again at shutdown.
+ * A tls: endpoint is a TCP listener whose connections conn.c wraps in
+ * TLS (tls.c). Plain tcp: endpoints must be on loopback addresses
+ * unless --tcp-allow-remote says otherwise.
  * Accepted sockets are handed to conn.c with the peer's identity:
  * SO_PEERCRED uid/gid/pid on a Unix socket, "ip:port" on TCP; conn.c
  * checks it against the allow rules (listener_peer_groups() gives it
- * the peer's supplementary groups). When accept() runs out of descriptors
- * (EMFILE, ENFILE) the listeners pause for a second instead of spinning;
- * beyond --max-connections new sockets are closed at once. This file
- * never reads or writes a connection.
+ * the peer's supplementary groups). When accept() runs out of
+ * descriptors (EMFILE, ENFILE) a reserve descriptor is given up to
+ * accept one waiting peer and close it at once, so that peers are told
+ * rather than left hanging, and the listeners pause for a second
+ * instead of spinning; beyond --max-connections new sockets are closed
+ * at once. This file never reads or writes a connection.
  */
 #define _GNU_SOURCE		/* struct ucred for SO_PEERCRED */
 
@@ -26,6 +31,7 @@
 #include <arpa/inet.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -50,6 +56,7 @@ struct listener {
 	struct evconnlistener	*l_evl;
 	char			 l_name[CFG_ENDPOINT_MAX + 64];
 	int			 l_unix;
+	int			 l_tls;		/* a tls: endpoint */
 	int			 l_unlink;	/* we created l_ep->ep_path */
 	dev_t			 l_dev;		/* the socket file we made */
 	ino_t			 l_ino;
@@ -150,6 +157,7 @@ listener_accept_cb(struct evconnlistener *evl, evutil_socket_t fd,
 		d->d_accept_logged = 0;
 	}
 	listener_peer(l, fd, sa, &p);
+	p.p_tls = l->l_tls;
 	if (d->d_nconns >= d->d_cfg.cf_max_conns) {
 		if (!d->d_refusing) {
 			if (p.p_has_cred)
@@ -205,8 +213,34 @@ listener_resume_cb(evutil_socket_t fd, short events, void *arg)
 }
 
 /*
+ * Out of descriptors: frees the reserve descriptor, accepts one waiting
+ * peer with it and closes that at once (the peer sees its connection
+ * end rather than hang until the pause is over), then takes the
+ * reserve back. Best effort: the reserve may already be gone.
+ */
+static void
+listener_shed(struct listener *l)
+{
+	struct daemon *d = l->l_d;
+	int fd;
+
+	if (d->d_reserve_fd == -1)
+		return;
+	close(d->d_reserve_fd);
+	d->d_reserve_fd = -1;
+	fd = accept4(evconnlistener_get_fd(l->l_evl), NULL, NULL,
+	    SOCK_CLOEXEC);
+	if (fd != -1) {
+		close(fd);
+		d->d_shed++;
+	}
+	d->d_reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+}
+
+/*
  * accept() failed with an error that retrying will not fix soon: out of
- * descriptors or memory. Pause every listener for a second.
+ * descriptors or memory. Sheds one waiting peer and pauses every
+ * listener for a second.
  */
 static void
 listener_error_cb(struct evconnlistener *evl, void *arg)
@@ -225,6 +259,7 @@ listener_error_cb(struct evconnlistener *evl, void *arg)
 	}
 	if (d->d_accept_paused)
 		return;
+	listener_shed(l);
 	errno = err;
 	/* Once per episode: until an accept succeeds, only at debug. */
 	if (!d->d_accept_logged)
@@ -426,8 +461,9 @@ listener_new(struct daemon *d, const struct cfg_endpoint *ep,
 }
 
 /*
- * Binds every address a tcp:HOST:PORT endpoint resolves to. Plain TCP
- * for now (TLS comes later): a warning when an address is not loopback.
+ * Binds every address a tcp:HOST:PORT or tls:HOST:PORT endpoint
+ * resolves to. Plain TCP beyond loopback only with --tcp-allow-remote,
+ * and then with a warning.
  */
 static int
 listener_open_tcp(struct daemon *d, const struct cfg_endpoint *ep)
@@ -451,9 +487,21 @@ listener_open_tcp(struct daemon *d, const struct cfg_endpoint *ep)
 		    serv, sizeof(serv), NI_NUMERICHOST | NI_NUMERICSERV) != 0)
 			snprintf(host, sizeof(host), "?");
 		snprintf(name, sizeof(name), ai->ai_family == AF_INET6 ?
-		    "tcp:[%s]:%s" : "tcp:%s:%s", host, ep->ep_port);
+		    "%.3s:[%s]:%s" : "%.3s:%s:%s", ep->ep_text, host,
+		    ep->ep_port);
+		if (ep->ep_type == CFG_EP_TCP &&
+		    !listener_is_loopback(ai->ai_addr) &&
+		    !d->d_cfg.cf_tcp_remote) {
+			log_warnx("%s: not a loopback address: plain TCP would "
+			    "carry records unencrypted and unauthenticated; "
+			    "use tls:%s:%s, or set tcp-allow-remote", name,
+			    ep->ep_host, ep->ep_port);
+			n = -1;
+			break;
+		}
 		if ((l = listener_new(d, ep, name)) == NULL)
 			break;
+		l->l_tls = ep->ep_type == CFG_EP_TLS;
 		l->l_evl = evconnlistener_new_bind(d->d_base,
 		    listener_accept_cb, l, LEV_OPT_CLOSE_ON_FREE |
 		    LEV_OPT_CLOSE_ON_EXEC | LEV_OPT_REUSEABLE |
@@ -464,10 +512,10 @@ listener_open_tcp(struct daemon *d, const struct cfg_endpoint *ep)
 			n = -1;
 			break;
 		}
-		if (!listener_is_loopback(ai->ai_addr))
+		if (!l->l_tls && !listener_is_loopback(ai->ai_addr))
 			log_warnx("%s: not a loopback address; records travel "
-			    "unencrypted and unauthenticated (TLS is not "
-			    "implemented yet)", name);
+			    "unencrypted and unauthenticated "
+			    "(tcp-allow-remote)", name);
 		n++;
 	}
 	freeaddrinfo(res);
@@ -484,14 +532,29 @@ listener_log_access(const struct daemon *d)
 {
 	const struct cfg *cf = &d->d_cfg;
 	size_t i;
-	int tcp = 0, unx = 0;
+	int tcp = 0, unx = 0, tls = 0;
 
 	for (i = 0; i < cf->cf_nlisten; i++) {
 		if (cf->cf_listen[i].ep_type == CFG_EP_TCP)
 			tcp = 1;
+		else if (cf->cf_listen[i].ep_type == CFG_EP_TLS)
+			tls = 1;
 		else
 			unx = 1;
 	}
+	if (tls && cf->cf_tls_client_ca[0] == '\0')
+		log_warnx("access: TLS peers are not authenticated (no "
+		    "tls-client-ca): any process that reaches a tls: listener "
+		    "may write as any producer id");
+	else if (tls && cf->cf_nallow == 0)
+		log_warnx("access: no allow rules: any TLS peer with a "
+		    "certificate from %s may write as any producer id "
+		    "(restrict it with cn: allow rules)",
+		    cf->cf_tls_client_ca);
+	else if (tls)
+		log_info("access: a TLS peer whose certificate's common name "
+		    "matches no cn: allow rule is refused, and may use only "
+		    "the producer ids of the rules it matches");
 	if (unx && cf->cf_nallow == 0)
 		log_warnx("access: no allow rules: any local process that can "
 		    "connect to the Unix socket may write as any producer id "
@@ -520,6 +583,12 @@ listener_start_all(struct daemon *d)
 	struct listener *l;
 	size_t i;
 
+	/* Given up when descriptors run out: listener_shed(). */
+	if ((d->d_reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC)) ==
+	    -1) {
+		log_warn("listener: cannot open the reserve descriptor");
+		return -1;
+	}
 	d->d_accept_timer = evtimer_new(d->d_base, listener_resume_cb, d);
 	if (d->d_accept_timer == NULL) {
 		log_warnx("listener: cannot create the back-off timer");
@@ -527,7 +596,7 @@ listener_start_all(struct daemon *d)
 	}
 	for (i = 0; i < d->d_cfg.cf_nlisten; i++) {
 		ep = &d->d_cfg.cf_listen[i];
-		if (ep->ep_type == CFG_EP_TCP) {
+		if (ep->ep_type == CFG_EP_TCP || ep->ep_type == CFG_EP_TLS) {
 			if (listener_open_tcp(d, ep) == -1)
 				return -1;
 			continue;
@@ -593,4 +662,7 @@ listener_free_all(struct daemon *d)
 		event_free(d->d_accept_timer);
 		d->d_accept_timer = NULL;
 	}
+	if (d->d_reserve_fd > 0)
+		close(d->d_reserve_fd);
+	d->d_reserve_fd = -1;
 }

@@ -28,6 +28,8 @@
 #include <event2/event.h>
 #include <event2/thread.h>
 
+#include <openssl/ssl.h>
+
 #include "daemon.h"
 #include "index.h"
 #include "log.h"
@@ -36,6 +38,28 @@
 #define MAIN_NSIGNALS	3
 
 static const int main_signals[MAIN_NSIGNALS] = { SIGTERM, SIGINT, SIGHUP };
+
+/*
+ * -n: the TLS files must load too (a certificate that does not match
+ * its key is a configuration error). Exits 1 with the reason if not.
+ */
+static void
+main_check_tls(const struct cfg *cf)
+{
+	struct ssl_ctx_st *ctx;
+	char err[1024], warn[512];
+
+	if (!tls_wanted(cf))
+		return;
+	if (tls_ctx_new(cf, &ctx, warn, sizeof(warn), err, sizeof(err)) ==
+	    -1) {
+		fprintf(stderr, "algauditd: %s\n", err);
+		exit(1);
+	}
+	if (warn[0] != '\0')
+		fprintf(stderr, "algauditd: warning: %s\n", warn);
+	SSL_CTX_free(ctx);
+}
 
 /*
  * Loads the configuration file and the command line; exits for errors
@@ -63,6 +87,7 @@ main_config(struct cfg *cf, int argc, char *argv[])
 		cfg_dump(cf, stdout);
 		exit(0);
 	case CFG_MODE_CHECK:
+		main_check_tls(cf);
 		printf("configuration OK\n");
 		exit(0);
 	default:
@@ -131,6 +156,8 @@ main_reload(struct daemon *d)
 	    d->d_cfg.cf_free_crit);
 	/* A higher --max-pending may let paused producers go on. */
 	conn_after_done(d);
+	/* New TLS connections get the certificates as they are now. */
+	tls_reload(d);
 	/* Who may write, as the new rules say (new Hellos use them). */
 	listener_log_access(d);
 	log_info("SIGHUP: %s reloaded: %d options changed, %d of them need "
@@ -229,7 +256,8 @@ main_start(struct daemon *d, struct event **sigs)
 	 * Nothing is accepted before the loop runs, by then all is ready.
 	 */
 	TAILQ_INIT(&d->d_listeners);
-	if (conn_init(d) == -1 || listener_start_all(d) == -1 ||
+	if (conn_init(d) == -1 || tls_start(d) == -1 ||
+	    listener_start_all(d) == -1 ||
 	    metrics_new(d) == -1 || metrics_start(d) == -1 ||
 	    main_open_store(d, &log_size) == -1 || tlog_open(d) == -1 ||
 	    writer_start(d, log_size) == -1)
@@ -255,6 +283,7 @@ main_stop(struct daemon *d, struct event **sigs)
 	writer_stop(d);
 	conn_free_all(d);
 	metrics_free(d);
+	tls_stop(d);
 	tlog_close(d);
 	for (i = 0; i < MAIN_NSIGNALS; i++)
 		if (sigs[i] != NULL)

@@ -488,6 +488,9 @@ writer_apply(struct writer *w, struct writer_batch *b)
 		peer->pid = b->wb_peer.p_pid;
 	}
 	peer->address = b->wb_peer.p_addr;
+	/* Only a subject the daemon verified is recorded as the peer's. */
+	if (b->wb_peer.p_tls_verified && b->wb_peer.p_tls_subject[0] != '\0')
+		peer->tls_subject = b->wb_peer.p_tls_subject;
 
 	for (i = 0; i < batch->n_records; i++) {
 		rec = batch->records[i];

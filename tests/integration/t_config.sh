@@ -105,12 +105,12 @@ bad 'store = /x\n\nnope = 1\n' \
 bad '[daemon]\nmax-frame = 4K\n' \
     "2: max-frame: belongs in [limits], not [daemon]"
 bad '[limit]\nmax-frame = 4K\n' "2: max-frame: unknown section [limit] \
-(sections: [daemon], [limits], [checkpoints], [access], [metrics], [log])"
+(sections: [daemon], [limits], [checkpoints], [access], [tls], [metrics], [log])"
 bad 'max-frame = 4K\n[limits]\nmax-frame = 8K\n' \
     "3: max-frame: given twice (first on line 1)"
 bad 'config = /etc/x\n' "1: config: can only be given on the command line"
 bad 'listen = udp:x\n' \
-    "1: listen: 'udp:x': must be unix:PATH or tcp:HOST:PORT"
+    "1: listen: 'udp:x': must be unix:PATH, tcp:HOST:PORT or tls:HOST:PORT"
 bad 'store = /x\nmax-frame\n' \
     "2: syntax error: expected 'key = value', '[section]' or a comment"
 expect_rc 1 "$AUDITD" -n -f "$T/nope.conf"

@@ -113,14 +113,16 @@ END_TEST
 START_TEST(test_parse_bad_prefix)
 {
 	static const char *bad[] = { "", "user:1 producers=x",
-	    "UID:1 producers=x", "producers=x", " uid:1 producers=x" };
+	    "UID:1 producers=x", "producers=x", " uid:1 producers=x",
+	    "CN:a producers=x", "subject:a producers=x" };
 	char want[512];
 	size_t i;
 
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		snprintf(want, sizeof(want), "'%s': a rule starts with "
-		    "uid:USER or gid:GROUP (a name or a number), e.g. "
-		    "uid:1000 producers=credit-api,ranker-*", bad[i]);
+		    "uid:USER or gid:GROUP (a name or a number) or cn:NAME "
+		    "(a TLS client certificate's common name), e.g. uid:1000 "
+		    "producers=credit-api,ranker-*", bad[i]);
 		FAILS(bad[i], want);
 	}
 }
@@ -131,6 +133,12 @@ START_TEST(test_parse_no_identity)
 	FAILS("uid: producers=x", "'uid: producers=x': no user after "
 	    "'uid:'");
 	FAILS("gid:", "'gid:': no group after 'gid:'");
+	FAILS("cn: producers=x", "'cn: producers=x': no common name after "
+	    "'cn:'");
+	FAILS("cn:a", "'cn:a': expected ' producers=' after 'cn:a', e.g. "
+	    "uid:1000 producers=credit-api,ranker-*");
+	FAILS("cn:a producers=", "'cn:a producers=': empty producer list "
+	    "(use producers=* to allow every id)");
 }
 END_TEST
 
@@ -320,7 +328,7 @@ rule(size_t i, const char *text)
 
 START_TEST(test_match_peer)
 {
-	struct allow_peer p = { 1000, 1000, NULL, 0 };
+	struct allow_peer p = { 1000, 1000, NULL, 0, NULL };
 	uint32_t groups[] = { 20, 4242 };
 
 	rule(0, "uid:1000 producers=credit-api");
@@ -350,7 +358,7 @@ END_TEST
 
 START_TEST(test_match_producer)
 {
-	struct allow_peer p = { 1000, 1000, NULL, 0 };
+	struct allow_peer p = { 1000, 1000, NULL, 0, NULL };
 	uint32_t groups[] = { 4242 };
 
 	rule(0, "uid:1000 producers=credit-api,ranker-*");
@@ -375,9 +383,38 @@ START_TEST(test_match_producer)
 }
 END_TEST
 
+START_TEST(test_match_cn)
+{
+	struct allow_peer unix_peer = { 1000, 1000, NULL, 0, NULL };
+	struct allow_peer tls = { 0, 0, NULL, 0, "prod-a.example" };
+
+	rule(0, "cn:prod-a.example producers=prod-a*");
+	rule(1, "uid:0 producers=*");
+	rule(2, "cn:prod-b producers=b");
+	ck_assert_uint_eq(R[0].ar_kind, ALLOW_CN);
+	ck_assert_uint_eq(allow_match_peer(R, 3, &tls), 1);
+	ck_assert_int_eq(allow_match_producer(R, 3, &tls, "prod-a1"), 1);
+	ck_assert_int_eq(allow_match_producer(R, 3, &tls, "b"), 0);
+	/* uid 0 is no TLS peer's, though the TLS peer's uid field is 0. */
+	ck_assert_int_eq(allow_match_producer(R, 3, &tls, "other"), 0);
+	/* A cn rule never matches a Unix peer. */
+	ck_assert_uint_eq(allow_match_peer(R, 1, &unix_peer), 0);
+	/* Byte for byte: no prefix, no case folding. */
+	tls.ap_cn = "prod-a.exampl";
+	ck_assert_uint_eq(allow_match_peer(R, 3, &tls), 0);
+	tls.ap_cn = "PROD-A.EXAMPLE";
+	ck_assert_uint_eq(allow_match_peer(R, 3, &tls), 0);
+	tls.ap_cn = "prod-a.example2";
+	ck_assert_uint_eq(allow_match_peer(R, 3, &tls), 0);
+	tls.ap_cn = "prod-b";
+	ck_assert_int_eq(allow_match_producer(R, 3, &tls, "b"), 1);
+	ck_assert_int_eq(allow_match_producer(R, 3, &tls, "prod-a1"), 0);
+}
+END_TEST
+
 START_TEST(test_match_literal_comma_and_star)
 {
-	struct allow_peer p = { 5, 5, NULL, 0 };
+	struct allow_peer p = { 5, 5, NULL, 0, NULL };
 
 	/* Ids with ',' or '*' can only be matched through a wildcard. */
 	rule(0, "uid:5 producers=a*b");
@@ -426,6 +463,7 @@ allow_suite(void)
 	tcase_add_checked_fixture(tc, allow_setup, NULL);
 	tcase_add_test(tc, test_match_peer);
 	tcase_add_test(tc, test_match_producer);
+	tcase_add_test(tc, test_match_cn);
 	tcase_add_test(tc, test_match_literal_comma_and_star);
 	suite_add_tcase(s, tc);
 	return s;

@@ -378,7 +378,7 @@ END_TEST
 
 START_TEST(test_listen_bad_named)
 {
-	FAILS("--listen: 'http://x': must be unix:PATH or tcp:HOST:PORT",
+	FAILS("--listen: 'http://x': must be unix:PATH, tcp:HOST:PORT or tls:HOST:PORT",
 	    "--listen", "http://x");
 	FAILS("--listen: requires an argument (ENDPOINT)", "--listen");
 }
@@ -402,6 +402,17 @@ static const struct {
 	{ "tcp:[::1]:7000", "", CFG_EP_TCP, "::1", "7000" },
 	{ "tcp:[::]:7000", "", CFG_EP_TCP, "::", "7000" },
 	{ "tcp:[fe80::1%eth0]:7000", "", CFG_EP_TCP, "fe80::1%eth0", "7000" },
+	{ "tls:127.0.0.1:7443", "", CFG_EP_TLS, "127.0.0.1", "7443" },
+	{ "tls:[::1]:7443", "", CFG_EP_TLS, "::1", "7443" },
+	{ "tls:audit.example.org:1", "", CFG_EP_TLS, "audit.example.org",
+	    "1" },
+	{ "tls:::1:7443", "'tls:::1:7443': an IPv6 address must be in "
+	    "brackets, e.g. tls:[::1]:PORT", 0, NULL, NULL },
+	{ "tls:h", "'tls:h': missing ':PORT'", 0, NULL, NULL },
+	{ "tls:h:0", "'tls:h:0': port '0' is not a number from 1 to 65535",
+	    0, NULL, NULL },
+	{ "TLS:h:1", "'TLS:h:1': must be unix:PATH, tcp:HOST:PORT or "
+	    "tls:HOST:PORT", 0, NULL, NULL },
 	{ "tcp:127.0.0.1", "'tcp:127.0.0.1': missing ':PORT'", 0, NULL,
 	    NULL },
 	{ "tcp::7000", "'tcp::7000': empty host (use 0.0.0.0 or [::] for "
@@ -426,12 +437,12 @@ static const struct {
 	    "65535", 0, NULL, NULL },
 	{ "tcp:h:0000080", "'tcp:h:0000080': port '0000080' is not a number "
 	    "from 1 to 65535", 0, NULL, NULL },
-	{ "udp:h:1", "'udp:h:1': must be unix:PATH or tcp:HOST:PORT", 0,
+	{ "udp:h:1", "'udp:h:1': must be unix:PATH, tcp:HOST:PORT or tls:HOST:PORT", 0,
 	    NULL, NULL },
-	{ "/run/a.sock", "'/run/a.sock': must be unix:PATH or tcp:HOST:PORT",
+	{ "/run/a.sock", "'/run/a.sock': must be unix:PATH, tcp:HOST:PORT or tls:HOST:PORT",
 	    0, NULL, NULL },
-	{ "", "'': must be unix:PATH or tcp:HOST:PORT", 0, NULL, NULL },
-	{ "UNIX:/a", "'UNIX:/a': must be unix:PATH or tcp:HOST:PORT", 0,
+	{ "", "'': must be unix:PATH, tcp:HOST:PORT or tls:HOST:PORT", 0, NULL, NULL },
+	{ "UNIX:/a", "'UNIX:/a': must be unix:PATH, tcp:HOST:PORT or tls:HOST:PORT", 0,
 	    NULL, NULL },
 };
 
@@ -645,14 +656,16 @@ START_TEST(test_usage_lists_every_option)
 	    "[daemon] store listen origin key hash-threads tree;",
 	    "[limits] max-frame", "[checkpoints] checkpoint-entries",
 	    "[log] verbose.", "SIGHUP\nre-reads FILE",
-	    "[access] socket-mode socket-group allow;",
+	    "[access] socket-mode socket-group allow\n tcp-allow-remote;",
+	    "[tls] tls-cert tls-key tls-client-ca;",
 	    "[metrics] metrics metrics-allow-remote clock-skew;",
 	    "--on-store-full block|refuse", "--max-store-size BYTES",
 	    "--metrics HOST:PORT", "(default 300; 1..3153600000)",
 	    (" max-frame max-pending max-connections commit-max-records\n"
 	    " handshake-timeout idle-timeout on-store-full max-store-size\n"
 	    " store-free-warn store-free-critical checkpoint-entries\n"
-	    " checkpoint-interval allow clock-skew verbose;") };
+	    " checkpoint-interval allow tls-cert tls-key tls-client-ca "
+	    "clock-skew\n verbose;") };
 	char *out, *line;
 	size_t i;
 
@@ -814,7 +827,7 @@ START_TEST(test_file_listen_replaces_default)
 	FILE_FAILS("listen = unix:/a\nlisten = unix:/a\n",
 	    "2: listen: 'unix:/a' given twice");
 	FILE_FAILS("listen = http://x\n",
-	    "1: listen: 'http://x': must be unix:PATH or tcp:HOST:PORT");
+	    "1: listen: 'http://x': must be unix:PATH, tcp:HOST:PORT or tls:HOST:PORT");
 }
 END_TEST
 
@@ -836,7 +849,7 @@ START_TEST(test_file_sections)
 {
 	FILE_FAILS("[limit]\nmax-frame = 4K\n", "2: max-frame: unknown "
 	    "section [limit] (sections: [daemon], [limits], [checkpoints], "
-	    "[access], [metrics], [log])");
+	    "[access], [tls], [metrics], [log])");
 	FILE_FAILS("[daemon]\nstore = /x\nmax-frame = 4K\n",
 	    "3: max-frame: belongs in [limits], not [daemon]");
 	FILE_FAILS("[log]\ncheckpoint-entries = 1\n", "2: checkpoint-entries: "
@@ -1002,6 +1015,63 @@ load(const char *first, ...)
 	E[0] = '\0';
 	return cfg_load(&C, argc, argv, E, sizeof(E));
 }
+
+/*
+ * The TLS options: paths, reloadable, in [tls]; a tls: endpoint needs a
+ * certificate and a key, and they (or a client CA) without a tls:
+ * endpoint are refused by cfg_load(). Whether the files load is
+ * tls.c's (algauditd -n; t_tls.sh).
+ */
+START_TEST(test_tls_options)
+{
+	struct cfg *next;
+
+	ck_assert_int_eq(load("--listen", "tls:127.0.0.1:7443", "--tls-cert",
+	    "/c.pem", "--tls-key", "/k.pem", NULL), 0);
+	ck_assert_int_eq(C.cf_listen[0].ep_type, CFG_EP_TLS);
+	ck_assert_str_eq(C.cf_tls_cert, "/c.pem");
+	ck_assert_str_eq(C.cf_tls_key, "/k.pem");
+	ck_assert_str_eq(C.cf_tls_client_ca, "");
+	ck_assert_int_eq(C.cf_tcp_remote, 0);
+	ck_assert_int_eq(load("--listen", "tls:127.0.0.1:7443", NULL),
+	    CFG_ECMDLINE);
+	ck_assert_str_eq(E, "listen: 'tls:127.0.0.1:7443' needs tls-cert and "
+	    "tls-key (the daemon's certificate and private key)");
+	ck_assert_int_eq(load("--listen", "tls:127.0.0.1:7443", "--tls-cert",
+	    "/c.pem", NULL), CFG_ECMDLINE);
+	ck_assert_int_eq(load("--listen", "tls:h:1", "--tls-key", "/k.pem",
+	    NULL), CFG_ECMDLINE);
+	ck_assert_int_eq(load("--tls-cert", "/c.pem", NULL), CFG_ECMDLINE);
+	ck_assert_str_eq(E, "tls-cert: given, but no listen endpoint is "
+	    "tls:HOST:PORT");
+	ck_assert_int_eq(load("--tls-client-ca", "/ca.pem", "--listen",
+	    "tcp:127.0.0.1:7000", NULL), CFG_ECMDLINE);
+	ck_assert_str_eq(E, "tls-client-ca: given, but no listen endpoint is "
+	    "tls:HOST:PORT");
+	/* --help still works with a half configuration. */
+	ck_assert_int_eq(load("--tls-cert", "/c.pem", "--help", NULL), 0);
+	ck_assert_int_eq(load("--tcp-allow-remote", "yes", NULL), 0);
+	ck_assert_int_eq(C.cf_tcp_remote, 1);
+	ck_assert_int_eq(load("--tcp-allow-remote", "maybe", NULL),
+	    CFG_ECMDLINE);
+	/* In the file, [tls]; and a reload applies new files. */
+	file_write_str("[daemon]\nlisten = tls:127.0.0.1:7443\n[tls]\n"
+	    "tls-cert = /c.pem\ntls-key = /k.pem\n"
+	    "tls-client-ca = /ca.pem\n[access]\n"
+	    "allow = cn:prod-a producers=prod-a*\n");
+	ck_assert_int_eq(load("-f", F, NULL), 0);
+	ck_assert_str_eq(C.cf_tls_client_ca, "/ca.pem");
+	ck_assert_uint_eq(C.cf_allow[0].ar_kind, ALLOW_CN);
+	ck_assert_ptr_nonnull(next = malloc(sizeof(*next)));
+	memcpy(next, &C, sizeof(*next));
+	snprintf(next->cf_tls_cert, sizeof(next->cf_tls_cert), "/c2.pem");
+	ck_assert_int_eq(cfg_reload(&C, next, NULL, NULL), 1);
+	ck_assert_str_eq(C.cf_tls_cert, "/c2.pem");
+	free(next);
+	FILE_FAILS("[access]\ntls-cert = /c.pem\n", "2: tls-cert: belongs "
+	    "in [tls], not [access]");
+}
+END_TEST
 
 START_TEST(test_load_precedence)
 {
@@ -1685,6 +1755,7 @@ cfg_suite(void)
 	tcase_add_test(tc, test_file_long_line_and_nul);
 	tcase_add_test(tc, test_file_missing_and_unreadable);
 	tcase_add_test(tc, test_load_precedence);
+	tcase_add_test(tc, test_tls_options);
 	tcase_add_test(tc, test_load_errors);
 	tcase_add_test(tc, test_dump_is_a_file);
 	tcase_add_test(tc, test_reload);
