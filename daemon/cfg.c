@@ -600,8 +600,20 @@ cfg_apply(struct cfg *cf, const struct cfg_opt *o, const char *shown,
 	char msg[512], text[CFG_ENDPOINT_MAX + 8];
 	uint64_t v;
 	uint32_t gid;
+	size_t len;
 	int *ip, b, rc;
 
+	/*
+	 * A file's values never start or end with white space (libinih
+	 * strips it), so neither may the command line's: --dump-config
+	 * could not write them back.
+	 */
+	if (value != NULL && (len = strlen(value)) > 0 &&
+	    (isspace((unsigned char)value[0]) ||
+	    isspace((unsigned char)value[len - 1])))
+		return cfg_fail(err, errlen, "%s: '%s' starts or ends with "
+		    "white space (a configuration file could not hold it)",
+		    shown, value);
 	switch (o->co_type) {
 	case CFG_T_PATH:
 	case CFG_T_NAME:

@@ -176,8 +176,8 @@ START_TEST(test_max_frame_bad)
 	    "follow)", "--max-frame=");
 	FAILS("--max-frame: '1MB' is not a number (a K, M, G or T suffix may "
 	    "follow)", "--max-frame", "1MB");
-	FAILS("--max-frame: ' 2048' is not a number (a K, M, G or T suffix "
-	    "may follow)", "--max-frame", " 2048");
+	FAILS("--max-frame: ' 2048' starts or ends with white space (a "
+	    "configuration file could not hold it)", "--max-frame", " 2048");
 	FAILS("--max-frame: requires an argument (BYTES)", "--max-frame");
 }
 END_TEST
@@ -1048,6 +1048,14 @@ START_TEST(test_tls_options)
 	    "tcp:127.0.0.1:7000", NULL), CFG_ECMDLINE);
 	ck_assert_str_eq(E, "tls-client-ca: given, but no listen endpoint is "
 	    "tls:HOST:PORT");
+	/* The command line cannot say what a file could not. */
+	FAILS("--store: ' /s' starts or ends with white space (a "
+	    "configuration file could not hold it)", "--store", " /s");
+	FAILS("--allow: 'uid:0 producers=x\t' starts or ends with white "
+	    "space (a configuration file could not hold it)", "--allow",
+	    "uid:0 producers=x\t");
+	FAILS("--listen: 'unix:/a ' starts or ends with white space (a "
+	    "configuration file could not hold it)", "--listen", "unix:/a ");
 	/* --help still works with a half configuration. */
 	ck_assert_int_eq(load("--tls-cert", "/c.pem", "--help", NULL), 0);
 	ck_assert_int_eq(load("--tcp-allow-remote", "yes", NULL), 0);
