@@ -123,8 +123,12 @@ main_reload(struct daemon *d)
 	int changed, restart = 0, v;
 
 	if (d->d_cfg.cf_file[0] == '\0') {
-		log_info("SIGHUP: no configuration file (-f); nothing to "
-		    "reload");
+		/* Rotated certificates are read again all the same. */
+		if (d->d_tls != NULL)
+			tls_reload(d);
+		else
+			log_info("SIGHUP: no configuration file (-f); nothing "
+			    "to reload");
 		return;
 	}
 	if ((next = malloc(sizeof(*next))) == NULL) {
