@@ -455,6 +455,7 @@ int	 health_free_level(const struct health_fs *, uint64_t, uint64_t,
 uint64_t health_backoff(uint64_t, uint64_t, uint64_t);
 int	 health_check_store(struct store *, uint64_t, int, const char *,
 	    struct leaf_ctx *, struct health_check *, char *, size_t);
+int	 health_reader_check(struct store *);
 
 /* metrics.c */
 

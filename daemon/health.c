@@ -20,7 +20,14 @@
  *   the tree's. That is O(log n) reads: cheap, and it touches the head
  *   of the log, where a lost write would show.
  *
- * Nothing here writes to the store, logs, or keeps state between calls.
+ * - Stale reader slots: a process that dies inside a read transaction
+ *   (a query killed with SIGKILL) leaves its slot in the lock file, and
+ *   the snapshot it pins keeps LMDB from reusing pages, so data.mdb
+ *   grows. health_reader_check() clears them and says so, for the
+ *   writer's periodic check and the start-up.
+ *
+ * Nothing here writes to the store's data or keeps state between
+ * calls; only health_reader_check() logs.
  */
 #include <sys/statvfs.h>
 
@@ -33,6 +40,7 @@
 
 #include "daemon.h"
 #include "leaf.h"
+#include "log.h"
 #include "merkle.h"
 #include "note.h"
 #include "store.h"
@@ -278,4 +286,27 @@ health_check_store(struct store *s, uint64_t committed, int tree,
 out:
 	store_view_end(v);
 	return rc;
+}
+
+/*
+ * Clears the reader slots that processes which died inside a read
+ * transaction left in the lock file of s (store_reader_check()) and logs
+ * how many, if any. Returns that number, or -1 after logging why the
+ * check failed.
+ */
+int
+health_reader_check(struct store *s)
+{
+	int rc, n = 0;
+
+	if ((rc = store_reader_check(s, &n)) != 0) {
+		log_warnx("store %s: cannot check the reader table: %s",
+		    store_path(s), store_strerror(rc));
+		return -1;
+	}
+	if (n > 0)
+		log_info("store: cleared %d stale reader slots (processes "
+		    "that died inside a read transaction of %s)", n,
+		    store_path(s));
+	return n;
 }

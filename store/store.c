@@ -56,6 +56,7 @@
 #define STORE_REMAP_TRIES	16
 #define STORE_DATA_FILE		"data.mdb"
 #define STORE_CKPT_KEY_LEN	8	/* u64 BE tree size */
+#define STORE_SLOW_MAX_MS	60000	/* longest "slow:MS" of the hook */
 
 /* Names and explanations of the STORE_E* codes, in enum order. */
 static const char *const store_errstr[] = {
@@ -188,8 +189,8 @@ store_producer_decode(const MDB_val *v, struct store_producer *sp)
 }
 
 /*
- * Parses ALGAUDIT_STORE_FAULT="commit:N:eio|enospc|mapfull|fault" into
- * the fault hook. Absent is fine; malformed is EINVAL.
+ * Parses ALGAUDIT_STORE_FAULT="commit:N:eio|enospc|mapfull|fault" or
+ * "slow:MS" into the fault hook. Absent is fine; malformed is EINVAL.
  */
 static int
 store_env_fault(struct store *s)
@@ -210,6 +211,18 @@ store_env_fault(struct store *s)
 
 	if ((v = getenv("ALGAUDIT_STORE_FAULT")) == NULL || *v == '\0')
 		return 0;
+	if (strncmp(v, "slow:", 5) == 0) {
+		p = v + 5;
+		if (*p < '0' || *p > '9')
+			return EINVAL;
+		errno = 0;
+		n = strtoul(p, &end, 10);
+		if (errno != 0 || n == 0 || n > STORE_SLOW_MAX_MS ||
+		    *end != '\0')
+			return EINVAL;
+		s->s_fault_slow_ms = (unsigned int)n;
+		return 0;
+	}
 	if (strncmp(v, "commit:", 7) != 0)
 		return EINVAL;
 	p = v + 7;
@@ -1080,6 +1093,22 @@ store_producer_put(struct store *s, const char *id,
 	return 0;
 }
 
+/*
+ * The fault hook's "slow:MS": sleeps ms milliseconds (all of them, even
+ * when a signal interrupts the sleep), as a commit whose fsync takes
+ * that long would.
+ */
+static void
+store_slow(unsigned int ms)
+{
+	struct timespec ts;
+
+	ts.tv_sec = ms / 1000;
+	ts.tv_nsec = (long)(ms % 1000) * 1000000;
+	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
+		;
+}
+
 /* Commits the write transaction durably, or fails it cleanly. */
 int
 store_commit(struct store *s)
@@ -1091,6 +1120,8 @@ store_commit(struct store *s)
 	if (s->s_fault_n > 0 && --s->s_fault_n == 0)
 		return store_txn_fail(s, s->s_fault_err != 0 ?
 		    s->s_fault_err : STORE_EFAULT, 0);
+	if (s->s_fault_slow_ms > 0)
+		store_slow(s->s_fault_slow_ms);
 	if ((rc = store_index_flush(s)) != 0)
 		return store_txn_fail(s, rc, 0);
 	if ((rc = mdb_txn_commit(s->s_txn)) != 0)
@@ -1110,6 +1141,21 @@ store_abort(struct store *s)
 	s->s_next = s->s_txn_next;
 	s->s_tree = s->s_txn_tree;
 	store_index_reset(s);
+}
+
+/* Clears the reader slots of processes that died in a read transaction. */
+int
+store_reader_check(struct store *s, int *cleared)
+{
+	int rc, dead = 0;
+
+	if (cleared != NULL)
+		*cleared = 0;
+	if ((rc = mdb_reader_check(s->s_env, &dead)) != 0)
+		return store_mdb_err(s, rc);
+	if (cleared != NULL)
+		*cleared = dead;
+	return 0;
 }
 
 /* Arms the fault hook: the n-th next commit fails with err. */

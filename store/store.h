@@ -48,6 +48,10 @@
  *   store_commit() after the open fails as store_set_fault() describes
  *   (eio -> STORE_EIO, enospc -> STORE_EFULL, mapfull -> STORE_EMAPFULL
  *   with the map grown, fault -> STORE_EFAULT).
+ * - ALGAUDIT_STORE_FAULT="slow:MS" (MS from 1 to 60000): every
+ *   store_commit() with a transaction sleeps MS milliseconds before it
+ *   commits, as if each fsync took that long; it then commits normally.
+ *   For overload tests. One kind per value: slow or commit, not both.
  * - ALGAUDIT_STORE_MAPSIZE=BYTES: start a new store's map at BYTES
  *   (65536 to STORE_MAP_MAX) instead of 64 MiB, to exercise growth.
  */
@@ -270,6 +274,20 @@ void	 store_abort(struct store *);
  * 0 means STORE_EFAULT. n = 0 disables the hook. Fires once.
  */
 void	 store_set_fault(struct store *, unsigned long, int);
+
+/*
+ * Clears the reader slots left in the lock file by processes that died
+ * inside a read transaction (a query killed with SIGKILL, a crash):
+ * LMDB's mdb_reader_check(). Such a slot pins its snapshot, so the
+ * writer can no longer reuse the pages freed since and data.mdb grows.
+ * A writer's store_open() clears them once, silently; the daemon calls
+ * this periodically and logs what it cleared. Any handle, any thread;
+ * one pass over the reader table.
+ * @param[out] cleared	if not NULL, the number of slots cleared (0 on
+ *			failure).
+ * @return 0; STORE_ELMDB (the lock file's mutex failed).
+ */
+int	 store_reader_check(struct store *, int *);
 
 /* Readers: any thread, any process, while the writer works. */
 

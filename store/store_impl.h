@@ -47,6 +47,7 @@ struct store {
 	uint64_t	 s_txn_tree;	/* s_tree when s_txn began */
 	unsigned long	 s_fault_n;	/* commits until the fault; 0: off */
 	int		 s_fault_err;
+	unsigned int	 s_fault_slow_ms;	/* each commit sleeps; 0: off */
 
 	/* Shared by the threads; see the file comment. */
 	pthread_mutex_t	 s_lock;

@@ -10,21 +10,29 @@
  * breaks one thing at a time (fewer entries than acknowledged, a tree
  * that misses entries, a checkpoint signed by another key or over
  * another root, a head entry whose leaf is not the tree's) and expects
- * the check to refuse the store with a message that says why.
+ * the check to refuse the store with a message that says why. The
+ * reader check gets a child process killed inside a read transaction,
+ * and the daemon's log (stderr, foreground) is read back.
  */
 #define _XOPEN_SOURCE	700	/* nftw() */
 
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 #include <check.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <ftw.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <syslog.h>
+#include <unistd.h>
 
 #include "daemon.h"
 #include "leaf.h"
+#include "log.h"
 #include "merkle.h"
 #include "note.h"
 #include "store.h"
@@ -418,6 +426,101 @@ START_TEST(test_check_bad_vkey)
 }
 END_TEST
 
+/*
+ * A child that opens the store read-only and an iterator (a read
+ * transaction), says so on wfd, and waits on rfd until it is killed.
+ * Forked before the parent opens the store.
+ */
+static pid_t
+check_stale_reader(int *up, int *down)
+{
+	int u[2], d[2];
+	struct store *s;
+	struct store_iter *it;
+	pid_t pid;
+	char c = 'x';
+
+	ck_assert_int_eq(pipe(u), 0);
+	ck_assert_int_eq(pipe(d), 0);
+	ck_assert_int_ge(pid = fork(), 0);
+	if (pid == 0) {
+		close(u[0]);
+		close(d[1]);
+		if (read(d[0], &c, 1) != 1 ||
+		    store_open(&s, check_dir, STORE_RDONLY, NULL) != 0 ||
+		    store_iter_open(s, 0, &it) != 0 ||
+		    write(u[1], &c, 1) != 1)
+			_exit(1);
+		while (read(d[0], &c, 1) == 1)
+			;
+		_exit(2);
+	}
+	close(u[1]);
+	close(d[0]);
+	*up = u[0];
+	*down = d[1];
+	return pid;
+}
+
+/* Calls health_reader_check() with stderr (the log) captured in buf. */
+static int
+check_reader_logged(struct store *s, char *buf, size_t len)
+{
+	char path[1100];
+	ssize_t n;
+	int fd, saved, rc;
+
+	snprintf(path, sizeof(path), "%s/log", check_tmp);
+	ck_assert_int_ge(fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600),
+	    0);
+	ck_assert_int_ge(saved = dup(STDERR_FILENO), 0);
+	ck_assert_int_eq(dup2(fd, STDERR_FILENO), STDERR_FILENO);
+	rc = health_reader_check(s);
+	fflush(stderr);
+	ck_assert_int_eq(dup2(saved, STDERR_FILENO), STDERR_FILENO);
+	close(saved);
+	ck_assert_int_ge(n = pread(fd, buf, len - 1, 0), 0);
+	buf[n] = '\0';
+	close(fd);
+	return rc;
+}
+
+START_TEST(test_reader_check)
+{
+	struct store *s;
+	char log[1024], c = 'x';
+	int up, down, status;
+	pid_t pid;
+
+	log_init(1, LOG_DAEMON);
+	pid = check_stale_reader(&up, &down);
+	ck_assert_int_eq(store_open(&s, check_dir, STORE_CREATE, NULL), 0);
+	ck_assert_int_eq(write(down, &c, 1), 1);
+	ck_assert_int_eq(read(up, &c, 1), 1);
+
+	/* A live reader: nothing cleared, nothing logged. */
+	ck_assert_int_eq(check_reader_logged(s, log, sizeof(log)), 0);
+	ck_assert_str_eq(log, "");
+
+	/* Killed inside its read transaction: cleared, and logged. */
+	ck_assert_int_eq(kill(pid, SIGKILL), 0);
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFSIGNALED(status));
+	ck_assert_int_eq(check_reader_logged(s, log, sizeof(log)), 1);
+	ck_assert_msg(strstr(log, "info: store: cleared 1 stale reader "
+	    "slots (processes that died inside a read transaction of ") !=
+	    NULL, "log: %s", log);
+	ck_assert_ptr_nonnull(strstr(log, check_dir));
+
+	/* Once. */
+	ck_assert_int_eq(check_reader_logged(s, log, sizeof(log)), 0);
+	ck_assert_str_eq(log, "");
+	close(up);
+	close(down);
+	store_close(s);
+}
+END_TEST
+
 /* The health suite. */
 static Suite *
 health_suite(void)
@@ -455,6 +558,11 @@ health_suite(void)
 	tcase_add_test(tc, test_check_bad_root);
 	tcase_add_test(tc, test_check_bad_head);
 	tcase_add_test(tc, test_check_bad_vkey);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("reader_check");
+	tcase_add_checked_fixture(tc, check_setup, check_teardown);
+	tcase_add_test(tc, test_reader_check);
 	suite_add_tcase(s, tc);
 	return s;
 }

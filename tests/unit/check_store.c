@@ -1479,6 +1479,129 @@ START_TEST(test_reader_thread)
 END_TEST
 
 /*
+ * Child of test_reader_check: opens an iterator (a read transaction)
+ * and holds it until the parent kills it with SIGKILL.
+ */
+static int
+check_child_stale(int wfd, int rfd)
+{
+	struct store *s;
+	struct store_iter *it;
+	char c;
+
+	if (check_handshake(-1, rfd) != 0)
+		return 30;
+	if (store_open(&s, check_dir, STORE_RDONLY, NULL) != 0)
+		return 31;
+	if (store_iter_open(s, 0, &it) != 0)
+		return 32;
+	/* Tell the parent the transaction is open; wait to be killed. */
+	if (check_handshake(wfd, -1) != 0)
+		return 33;
+	while (read(rfd, &c, 1) == 1)
+		;
+	store_iter_close(it);
+	store_close(s);
+	return 34;
+}
+
+/* Kills the child with SIGKILL and reaps it. */
+static void
+check_kill(struct check_child *cc)
+{
+	int status;
+
+	ck_assert_int_eq(kill(cc->cc_pid, SIGKILL), 0);
+	ck_assert_int_eq(waitpid(cc->cc_pid, &status, 0), cc->cc_pid);
+	ck_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+	close(cc->cc_down);
+	close(cc->cc_up);
+}
+
+START_TEST(test_reader_check)
+{
+	struct check_child cc;
+	struct store *s;
+	int cleared = -1;
+
+	check_spawn(&cc, check_child_stale);
+	s = check_create("o");
+	ck_assert_int_eq(check_write(s, 3, 64, NULL), 0);
+	ck_assert_int_eq(check_handshake(cc.cc_down, cc.cc_up), 0);
+
+	/* A live reader's slot is not touched. */
+	ck_assert_int_eq(store_reader_check(s, &cleared), 0);
+	ck_assert_int_eq(cleared, 0);
+
+	/* Killed inside its read transaction: one stale slot, cleared. */
+	check_kill(&cc);
+	ck_assert_int_eq(store_reader_check(s, &cleared), 0);
+	ck_assert_int_eq(cleared, 1);
+	ck_assert_int_eq(store_reader_check(s, &cleared), 0);
+	ck_assert_int_eq(cleared, 0);
+	ck_assert_int_eq(store_reader_check(s, NULL), 0);
+
+	/* The writer goes on. */
+	ck_assert_int_eq(check_write(s, 3, 64, NULL), 0);
+	store_close(s);
+}
+END_TEST
+
+/*
+ * Child of test_reader_check_reader_handle: a reader (a tool) that
+ * clears the stale slot; exits 0 if it cleared exactly one.
+ */
+static int
+check_child_checker(int wfd, int rfd)
+{
+	struct store *s;
+	uint64_t n;
+	int cleared = -1;
+
+	(void)wfd;
+	if (check_handshake(-1, rfd) != 0)
+		return 40;
+	if (store_open(&s, check_dir, STORE_RDONLY, NULL) != 0)
+		return 41;
+	if (store_reader_check(s, &cleared) != 0)
+		return 42;
+	if (cleared != 1) {
+		fprintf(stderr, "child: cleared %d slots, not 1\n", cleared);
+		return 43;
+	}
+	if (check_read_all(s, 64, &n) != 0 || n != 3)
+		return 44;
+	store_close(s);
+	return 0;
+}
+
+START_TEST(test_reader_check_reader_handle)
+{
+	struct check_child stale, checker;
+	struct store *s;
+	int cleared = -1;
+
+	/*
+	 * A reader handle in another process clears a dead reader's slot
+	 * as well. (Not one in this process: LMDB forbids opening an
+	 * environment twice in one process, and the second open would
+	 * reset the reader table, as the first opener does.)
+	 */
+	check_spawn(&stale, check_child_stale);
+	check_spawn(&checker, check_child_checker);
+	s = check_create("o");
+	ck_assert_int_eq(check_write(s, 3, 64, NULL), 0);
+	ck_assert_int_eq(check_handshake(stale.cc_down, stale.cc_up), 0);
+	check_kill(&stale);
+	ck_assert_int_eq(check_handshake(checker.cc_down, -1), 0);
+	check_reap(&checker);
+	ck_assert_int_eq(store_reader_check(s, &cleared), 0);
+	ck_assert_int_eq(cleared, 0);
+	store_close(s);
+}
+END_TEST
+
+/*
  * The fault hook.
  */
 
@@ -1615,6 +1738,57 @@ START_TEST(test_fault_env)
 }
 END_TEST
 
+/* Returns the milliseconds of CLOCK_MONOTONIC. */
+static int64_t
+check_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+START_TEST(test_fault_slow)
+{
+	struct store *s;
+	int64_t t0, t;
+	uint64_t n;
+	int i;
+
+	setenv("ALGAUDIT_STORE_FAULT", "slow:150", 1);
+	s = check_create("o");
+	/* Every commit takes the time, and then commits. */
+	for (i = 0; i < 3; i++) {
+		t0 = check_ms();
+		ck_assert_int_eq(check_write(s, 2, 64, NULL), 0);
+		t = check_ms() - t0;
+		ck_assert_msg(t >= 150, "commit %d took %lld ms", i,
+		    (long long)t);
+	}
+	ck_assert_int_eq(check_read_all(s, 64, &n), 0);
+	ck_assert_uint_eq(n, 6);
+	/* No transaction: refused at once, no sleep. */
+	t0 = check_ms();
+	ck_assert_int_eq(store_commit(s), STORE_ETXN);
+	ck_assert_int_lt(check_ms() - t0, 100);
+	store_close(s);
+
+	/* Readers never read the hook. */
+	ck_assert_int_eq(store_open(&s, check_dir, STORE_RDONLY, NULL), 0);
+	ck_assert_int_eq(check_read_all(s, 64, &n), 0);
+	ck_assert_uint_eq(n, 6);
+	store_close(s);
+
+	/* The value is milliseconds: 1 ms is a short sleep. */
+	setenv("ALGAUDIT_STORE_FAULT", "slow:1", 1);
+	ck_assert_int_eq(store_open(&s, check_dir, 0, NULL), 0);
+	t0 = check_ms();
+	ck_assert_int_eq(check_write(s, 1, 64, NULL), 0);
+	ck_assert_int_lt(check_ms() - t0, 140);
+	store_close(s);
+}
+END_TEST
+
 START_TEST(test_fault_env_bad)
 {
 	static const char *const bad[] = {
@@ -1622,6 +1796,9 @@ START_TEST(test_fault_env_bad)
 		"commit:0:eio", "commit:x:eio", "commit:-1:eio",
 		"commit:+1:eio", "commit:1:EIO", "commit:1:eiox",
 		"begin:1:eio", "commit:99999999999999999999999:eio",
+		"slow", "slow:", "slow:0", "slow:x", "slow:-5", "slow:+5",
+		"slow:10x", "slow:10:eio", "slow:60001", "SLOW:10",
+		"slow:99999999999999999999999", "commit:1:slow",
 	};
 	struct store *s = (struct store *)1;
 	size_t i;
@@ -1946,6 +2123,8 @@ check_store_suite(void)
 	tcase_add_test(tc, test_reader_child);
 	tcase_add_test(tc, test_reader_resized);
 	tcase_add_test(tc, test_reader_thread);
+	tcase_add_test(tc, test_reader_check);
+	tcase_add_test(tc, test_reader_check_reader_handle);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("fault");
@@ -1954,6 +2133,7 @@ check_store_suite(void)
 	tcase_add_test(tc, test_fault_commit_n);
 	tcase_add_test(tc, test_fault_kinds);
 	tcase_add_test(tc, test_fault_env);
+	tcase_add_test(tc, test_fault_slow);
 	tcase_add_test(tc, test_fault_env_bad);
 	suite_add_tcase(s, tc);
 
