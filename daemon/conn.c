@@ -1221,12 +1221,13 @@ conn_event_cb(struct bufferevent *bev, short what, void *arg)
 	if (what & BEV_EVENT_ERROR) {
 		if (c->c_peer.p_tls) {
 			tls_error(bev, why, sizeof(why));
-			if (!c->c_tls_up)
+			if (!c->c_tls_up) {
 				/* Misconfigured clients show up here. */
+				metrics_tls_failed(c->c_d);
 				log_info("conn %llu: TLS handshake with %s "
 				    "failed: %s", c->c_id, c->c_peer.p_addr,
 				    why);
-			else
+			} else
 				log_debug("conn %llu: TLS error: %s",
 				    c->c_id, why);
 		} else

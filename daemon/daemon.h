@@ -482,6 +482,8 @@ struct metrics_snap {
 	uint64_t	 ms_pending_batches;
 	uint64_t	 ms_pending_limit;
 	uint64_t	 ms_scrapes;
+	uint64_t	 ms_tls_failed;	/* TLS handshakes that failed */
+	uint64_t	 ms_shed;	/* closed at EMFILE */
 	struct writer_stats ms_w;
 };
 
@@ -493,6 +495,7 @@ void	 metrics_batch(struct daemon *, const Algaudit__V1__Batch *,
 	    int64_t);
 void	 metrics_rejected(struct daemon *, int, size_t);
 void	 metrics_error(struct daemon *, int);
+void	 metrics_tls_failed(struct daemon *);
 void	 metrics_snapshot(struct daemon *, struct metrics_snap *);
 int	 metrics_format(const struct metrics_snap *, FILE *);
 size_t	 metrics_lat_bucket(uint64_t);

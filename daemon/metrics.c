@@ -59,6 +59,7 @@ struct metrics {
 	uint64_t	 m_rejected[METRICS_NCODES];	/* records */
 	uint64_t	 m_errors[METRICS_NCODES];	/* Error frames */
 	uint64_t	 m_scrapes;
+	uint64_t	 m_tls_failed;	/* TLS handshakes that failed */
 	struct evhttp	*m_http;
 };
 
@@ -203,6 +204,14 @@ metrics_error(struct daemon *d, int code)
 	d->d_metrics->m_errors[code]++;
 }
 
+/* Counts a TLS handshake that failed (the peer was refused). */
+void
+metrics_tls_failed(struct daemon *d)
+{
+	if (d->d_metrics != NULL)
+		d->d_metrics->m_tls_failed++;
+}
+
 /* Copies every counter and gauge of d into ms (loop thread). */
 void
 metrics_snapshot(struct daemon *d, struct metrics_snap *ms)
@@ -220,7 +229,9 @@ metrics_snapshot(struct daemon *d, struct metrics_snap *ms)
 		    sizeof(ms->ms_rejected));
 		memcpy(ms->ms_errors, m->m_errors, sizeof(ms->ms_errors));
 		ms->ms_scrapes = m->m_scrapes;
+		ms->ms_tls_failed = m->m_tls_failed;
 	}
+	ms->ms_shed = d->d_shed;
 	ms->ms_skew_s = d->d_cfg.cf_clock_skew;
 	ms->ms_accepted = d->d_next_conn_id;
 	conn_count(d, ms->ms_conns, &ms->ms_paused);
@@ -327,6 +338,12 @@ metrics_format_loop(const struct metrics_snap *ms, FILE *fp)
 	    "The clock-skew threshold in force.", ms->ms_skew_s);
 	metrics_one(fp, "algaudit_connections_accepted_total", "counter",
 	    "Producer connections accepted.", ms->ms_accepted);
+	metrics_one(fp, "algaudit_connections_shed_total", "counter",
+	    "Connections accepted on the reserve descriptor and closed at "
+	    "once because descriptors ran out.", ms->ms_shed);
+	metrics_one(fp, "algaudit_tls_handshake_failures_total", "counter",
+	    "TLS handshakes that failed: no, an invalid or a refused client "
+	    "certificate, an old TLS version, or not TLS.", ms->ms_tls_failed);
 	metrics_head(fp, "algaudit_connections", "gauge",
 	    "Producer connections by state (closed: socket gone, batches "
 	    "still with the writer).");

@@ -84,6 +84,8 @@ check_snap(struct metrics_snap *ms)
 	ms->ms_skew[1] = 4;
 	ms->ms_skew_s = 300;
 	ms->ms_accepted = 17;
+	ms->ms_shed = 3;
+	ms->ms_tls_failed = 5;
 	ms->ms_conns[CONN_HELLO] = 1;
 	ms->ms_conns[CONN_ACTIVE] = 6;
 	ms->ms_conns[CONN_DRAINING] = 2;
@@ -143,6 +145,8 @@ START_TEST(test_format_values)
 	    "4");
 	check_line("algaudit_clock_skew_threshold_seconds 300");
 	check_line("algaudit_connections_accepted_total 17");
+	check_line("algaudit_connections_shed_total 3");
+	check_line("algaudit_tls_handshake_failures_total 5");
 	check_line("algaudit_connections{state=\"hello\"} 1");
 	check_line("algaudit_connections{state=\"active\"} 6");
 	check_line("algaudit_connections{state=\"draining\"} 2");
@@ -236,7 +240,7 @@ START_TEST(test_format_help_type)
 		    "%s: TYPE not followed by its samples", name);
 		families++;
 	}
-	ck_assert_int_eq(families, 36);
+	ck_assert_int_eq(families, 38);
 }
 END_TEST
 
