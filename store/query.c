@@ -201,6 +201,9 @@ query_check(const struct query_filter *f, char *err, size_t errlen)
 	    f->qf_reviewed > QUERY_REVIEWED_NO)
 		return query_fail(err, errlen, QUERY_EFILTER,
 		    "not yes or no", "reviewed");
+	if (f->qf_clock_skewed != 0 && f->qf_clock_skewed != 1)
+		return query_fail(err, errlen, QUERY_EFILTER,
+		    "neither 0 nor 1", "clock-skewed");
 	if (f->qf_has_to && f->qf_to < f->qf_from)
 		return query_fail(err, errlen, QUERY_EFILTER,
 		    "before the first index", "to-index");
@@ -286,6 +289,16 @@ query_has_record_filter(const struct query_filter *f)
 	    f->qf_reviewed != QUERY_REVIEWED_ANY;
 }
 
+/*
+ * Whether f has a filter beyond producer and range, the record's or the
+ * entry's clock-skew flag: one the entry must be checked against.
+ */
+static int
+query_has_entry_filter(const struct query_filter *f)
+{
+	return query_has_record_filter(f) || f->qf_clock_skewed;
+}
+
 /* Whether entry e at index satisfies every filter of f. */
 int
 query_match(const struct query_filter *f, uint64_t index,
@@ -298,6 +311,8 @@ query_match(const struct query_filter *f, uint64_t index,
 		return 0;
 	if (f->qf_producer != NULL && !query_eq(e->producer_id,
 	    f->qf_producer))
+		return 0;
+	if (f->qf_clock_skewed && (!e->has_clock_skewed || !e->clock_skewed))
 		return 0;
 	if (e->record == NULL)
 		return !query_has_record_filter(f);
@@ -454,7 +469,7 @@ query_open(struct store_view *v, const struct query_filter *f,
 		goto fail;
 	timed = f->qf_has_since || f->qf_has_until;
 	q->q_post = f->qf_has_min_score || f->qf_has_max_score ||
-	    f->qf_reviewed != QUERY_REVIEWED_ANY;
+	    f->qf_reviewed != QUERY_REVIEWED_ANY || f->qf_clock_skewed;
 	if (q->q_info.ii_present && q->q_info.ii_from == 0 &&
 	    (rc = query_plan_cursors(q)) != 0)
 		goto fail;
@@ -462,7 +477,7 @@ query_open(struct store_view *v, const struct query_filter *f,
 	if (q->q_mode == QUERY_RANGE && !timed && f->qf_producer != NULL)
 		goto noindex;	/* indexed, so the indexes are unusable */
 	if (q->q_mode == QUERY_RANGE && !timed &&
-	    query_has_record_filter(f)) {
+	    query_has_entry_filter(f)) {
 		if (!q->q_info.ii_present || q->q_info.ii_from != 0)
 			goto noindex;
 		rc = query_fail(err, errlen, QUERY_EUNINDEXED, "give an "
@@ -473,7 +488,7 @@ query_open(struct store_view *v, const struct query_filter *f,
 	}
 	if (q->q_mode == QUERY_RANGE && !timed) {
 		/* Nothing answered by an index: check everything. */
-		q->q_post = query_has_record_filter(f) ||
+		q->q_post = query_has_entry_filter(f) ||
 		    f->qf_producer != NULL;
 		q->q_bits = q->q_sbits = INDEX_BITS_PLAIN;
 	} else {

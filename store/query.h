@@ -15,9 +15,10 @@
  * so the cost follows the most selective one; with none, a time range
  * alone takes the entries its zones let through. Whatever no index or
  * zone answered exactly (score, reviewed, undeclared labels, time in a
- * zone not wholly in range) is checked on the decoded entry
- * (query_match()). A selection with no filter at all is a listing of
- * the index range; one whose only filters have no index is refused.
+ * zone not wholly in range, the clock-skew flag) is checked on the
+ * decoded entry (query_match()). A selection with no filter at all is a
+ * listing of the index range; one whose only filters have no index is
+ * refused.
  *
  * The log order and the paging cursor make pages stitch together:
  * the next page is the same filter with qf_after set to the last
@@ -81,6 +82,9 @@ struct query_filter {
 	int		 qf_reviewed;	/* enum query_reviewed; any filter
 					   on the record rejects an entry
 					   without one */
+	int		 qf_clock_skewed;	/* 1: only entries the daemon
+					   flagged (Entry.clock_skewed
+					   true); no index */
 	uint64_t	 qf_from;	/* first log index (default 0) */
 	uint64_t	 qf_to;		/* last log index, inclusive; 0 with
 					   qf_has_to unset: the last */
@@ -104,12 +108,14 @@ struct query;
  *	max-score, version without algorithm, an empty string filter
  *	other than the version, class out of range, a label key empty or
  *	a label value NULL, more than QUERY_LABELS_MAX labels, NaN
- *	score, qf_reviewed out of range, qf_to below qf_from);
+ *	score, qf_reviewed out of range, qf_clock_skewed neither 0 nor
+ *	1, qf_to below qf_from);
  *	QUERY_ENOINDEX (the store has no indexes, or they cover only the
  *	entries from some index on, or a reindex did not finish: run
  *	`algaudit reindex`); QUERY_EUNINDEXED (only filters without an
- *	index, e.g. an undeclared label or only a score range, even in an
- *	index range: that would scan the log); STORE_ECORRUPT;
+ *	index, e.g. an undeclared label, only a score range or only the
+ *	clock-skew flag, even in an index range: that would scan the
+ *	log); STORE_ECORRUPT;
  *	STORE_ELMDB; ENOMEM.
  */
 int	 query_open(struct store_view *, const struct query_filter *,
@@ -127,7 +133,8 @@ int	 query_next(struct query *, uint64_t *, const Algaudit__V1__Entry **);
 /*
  * Counts the matching entries that query_next() would still return,
  * decoding an entry only when a filter needs it (score, reviewed, an
- * undeclared label, time in a zone not wholly in range). An entry that
+ * undeclared label, time in a zone not wholly in range, the clock-skew
+ * flag). An entry that
  * does not decode is counted when no filter needed it decoded (where
  * query_next() returns QUERY_EDECODE). Same codes as query_next(), 0 on
  * success.

@@ -93,6 +93,8 @@ static const struct bundle_path bundle_paths[] = {
 	    BUNDLE_K_RECORD, NULL, BUNDLE_F_PRODUCER },
 	{ BUNDLE_NAME("entry.peer"), 0, LEAF_T_MESSAGE,
 	    BUNDLE_K_RECORD, bundle_peer, 0 },
+	{ BUNDLE_NAME("entry.clock_skewed"), 0, LEAF_T_BOOL,
+	    BUNDLE_K_RECORD, NULL, BUNDLE_F_CLOCK_SKEWED },
 	{ BUNDLE_NAME("producer_seq"), 0, LEAF_T_UINT,
 	    BUNDLE_K_RECORD, NULL, 0 },
 	{ BUNDLE_NAME("event_time_ns"), 0, LEAF_T_INT,

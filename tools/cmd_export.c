@@ -938,9 +938,10 @@ export_file_json(const uint8_t *sha, uint64_t bytes)
 
 /*
  * The value of filter option opt in the manifest: as given (times
- * resolved to RFC 3339 UTC), or {"withheld": true} when it tests units
- * the bundle withholds in a selected record (it would tell their
- * value), or for --subject with pseudonyms, {"pseudonym": hex}.
+ * resolved to RFC 3339 UTC; true for --clock-skewed, which takes no
+ * value), or {"withheld": true} when it tests units the bundle
+ * withholds in a selected record (it would tell their value), or for
+ * --subject with pseudonyms, {"pseudonym": hex}.
  */
 static json_t *
 export_filter_value(struct export *ex, int opt)
@@ -960,7 +961,8 @@ export_filter_value(struct export *ex, int opt)
 		{ FILTER_OPT_LABEL, BUNDLE_F_LABEL },
 		{ FILTER_OPT_MIN_SCORE, BUNDLE_F_SCORE },
 		{ FILTER_OPT_MAX_SCORE, BUNDLE_F_SCORE },
-		{ FILTER_OPT_REVIEWED, BUNDLE_F_REVIEWER }
+		{ FILTER_OPT_REVIEWED, BUNDLE_F_REVIEWER },
+		{ FILTER_OPT_CLOCK_SKEWED, BUNDLE_F_CLOCK_SKEWED }
 	};
 	const struct query_filter *q = &ex->ex_filter.fl_q;
 	uint8_t pseudo[BUNDLE_PSEUDO_LEN];
@@ -1002,6 +1004,8 @@ export_filter_value(struct export *ex, int opt)
 			}
 		}
 		return a;
+	case FILTER_OPT_CLOCK_SKEWED:	/* takes no value */
+		return json_true();
 	default:
 		break;
 	}

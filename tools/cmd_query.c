@@ -52,7 +52,7 @@ static const struct output_column cmd_query_columns[] = {
 static const char *const cmd_query_csv_header[] = {
 	"index", "event_time", "producer_id", "algorithm_id",
 	"algorithm_version", "subject", "decision", "score", "data_class",
-	"trace_id", "decision_id", "lost_records"
+	"trace_id", "decision_id", "lost_records", "clock_skewed"
 };
 #define CMD_QUERY_CSV_NCOLS \
 	(sizeof(cmd_query_csv_header) / sizeof(cmd_query_csv_header[0]))
@@ -80,13 +80,16 @@ FILTER_HELP
 "\n"
 "table: INDEX, EVENT TIME (RFC 3339, ms), PRODUCER, ALGORITHM\n"
 "  (id@version), SUBJECT, DECISION, SCORE, CLASS; long values end in\n"
-"  an ellipsis, control characters show as '?'.\n"
+"  an ellipsis, control characters show as '?'; an event time the\n"
+"  daemon flagged for clock skew ends in ' (skewed)'.\n"
 "jsonl: one object per entry: index, receive_time_ns, producer_id,\n"
-"  peer, producer_seq and the record's fields with the names and value\n"
+"  peer, clock_skewed (true, only on entries the daemon flagged),\n"
+"  producer_seq and the record's fields with the names and value\n"
 "  forms that `algaudit log` reads.\n"
 "csv (RFC 4180, CRLF): index, event_time (RFC 3339, ns), producer_id,\n"
 "  algorithm_id, algorithm_version, subject, decision, score,\n"
-"  data_class, trace_id, decision_id, lost_records.\n"
+"  data_class, trace_id, decision_id, lost_records, clock_skewed\n"
+"  (true, or empty).\n"
 "\n"
 "Exit status: 0 ok (also when the reader of the output goes away),\n"
 "1 runtime failure (a store without indexes: run `algaudit reindex`),\n"
@@ -110,11 +113,17 @@ cmd_query_table_row(struct output_table *t, const Algaudit__V1__Entry *e,
 {
 	const Algaudit__V1__DecisionRecord *r = e->record;
 	const char *cells[CMD_QUERY_NCOLS];
-	char idx[24], when[OUTPUT_TIMELEN], score[OUTPUT_NUMLEN];
+	char idx[24], when[OUTPUT_TIMELEN + 16], score[OUTPUT_NUMLEN];
 	char algo[RECORD_MAX_ID + RECORD_MAX_VERSION + 2], lost[48];
+	size_t n;
 
 	snprintf(idx, sizeof(idx), "%" PRIu64, index);
 	cmd_query_time(when, sizeof(when), r, 3, utc);
+	if (e->has_clock_skewed && e->clock_skewed) {
+		n = strlen(when);
+		snprintf(when + n, sizeof(when) - n, "%s(skewed)",
+		    n > 0 ? " " : "");
+	}
 	algo[0] = score[0] = '\0';
 	if (r != NULL && r->algorithm != NULL && r->algorithm->id != NULL)
 		snprintf(algo, sizeof(algo), "%s%s%s", r->algorithm->id,
@@ -170,6 +179,8 @@ cmd_query_csv_row(FILE *out, const Algaudit__V1__Entry *e, uint64_t index,
 	if (r != NULL && r->has_lost_records)
 		snprintf(num, sizeof(num), "%" PRIu64, r->lost_records);
 	output_csv_field(out, num, 0);
+	output_csv_field(out, e->has_clock_skewed && e->clock_skewed ?
+	    "true" : NULL, 0);
 	output_csv_end(out);
 }
 

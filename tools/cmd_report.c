@@ -38,6 +38,13 @@
  *   overridden when it carries the label --override-label (default
  *   override=true). When no selected record carries that label key at
  *   all, the rate is not computed (null), rather than shown as 0.
+ * - Clock skew: the flags counted are the daemon's, stored in each
+ *   entry (Entry.clock_skewed) under the --clock-skew the daemon had
+ *   when it received the record; that threshold is not stored, so the
+ *   report names it as such. Beside them, the records beyond the
+ *   report's own --skew are computed from the two times now, which
+ *   also covers entries written before the daemon flagged skew (they
+ *   carry no flag, and cannot be told from unflagged ones).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -66,7 +73,7 @@
 #define CMD_REPORT_CODES_MAX	1024
 #define CMD_REPORT_PRODUCERS_MAX 256
 #define CMD_REPORT_TOP_CODES	10
-#define CMD_REPORT_EXAMPLES	10	/* skewed indexes listed */
+#define CMD_REPORT_EXAMPLES	10	/* flagged indexes listed */
 #define CMD_REPORT_KEYLEN	(RECORD_MAX_TEXT + 8)
 #define CMD_REPORT_FOUR_FIFTHS	0.8
 #define CMD_REPORT_NAUTO	4	/* Automation values 0 to 3 */
@@ -182,13 +189,14 @@ struct cmd_report_state {
 	int64_t		 rs_ev_min;
 	int64_t		 rs_ev_max;
 	uint64_t	 rs_untimed;	/* no usable event time */
-	uint64_t	 rs_skewed;
-	uint64_t	 rs_skew_ahead;	/* event time after receive time */
-	uint64_t	 rs_skew_behind;
+	uint64_t	 rs_skewed;	/* beyond --skew, computed now */
+	uint64_t	 rs_flagged;	/* Entry.clock_skewed: the daemon's */
+	uint64_t	 rs_flag_ahead;	/* flagged, event after receipt */
+	uint64_t	 rs_flag_behind;	/* flagged, event before it */
 	uint64_t	 rs_unreceived;	/* no receive time */
 	double		 rs_skew_max;	/* largest |receive - event|, ns */
-	uint64_t	 rs_skew_ex[CMD_REPORT_EXAMPLES];
-	size_t		 rs_nskew_ex;
+	uint64_t	 rs_flag_ex[CMD_REPORT_EXAMPLES];	/* flagged */
+	size_t		 rs_nflag_ex;
 };
 
 /* The checkpoint a report is computed at. */
@@ -231,9 +239,12 @@ static const char cmd_report_help[] =
 "                       (core-class values are never shown)\n"
 "  --override-label K=V the label marking a human override (default\n"
 "                       override=true)\n"
-"  --skew DURATION      flag records whose event time is further than\n"
-"                       this from their receive time: Ns, Nm, Nh, Nd\n"
-"                       (default 5m)\n"
+"  --skew DURATION      also count, computed now, the records whose\n"
+"                       event time is further than this from their\n"
+"                       receive time: Ns, Nm, Nh, Nd (default 5m); the\n"
+"                       clock-skew flags counted are the daemon's,\n"
+"                       stored in each entry under its --clock-skew\n"
+"                       when it received the record\n"
 "  --size N             the checkpoint of tree size N (default: the\n"
 "                       latest)\n"
 "\n"
@@ -814,10 +825,36 @@ cmd_report_group_key(const struct cmd_report_opts *o, uint64_t index,
 	return 0;
 }
 
-/* Counts the clock skew of entry e (at index) in s. */
+/*
+ * Counts entry e (at index) in s when the daemon flagged it for clock
+ * skew (Entry.clock_skewed), by the side its event time is on.
+ */
 static void
-cmd_report_skew(struct cmd_report_state *s, uint64_t index,
-    const Algaudit__V1__Entry *e, int64_t t)
+cmd_report_flag(struct cmd_report_state *s, uint64_t index,
+    const Algaudit__V1__Entry *e)
+{
+	const Algaudit__V1__DecisionRecord *r = e->record;
+
+	if (!e->has_clock_skewed || !e->clock_skewed)
+		return;
+	s->rs_flagged++;
+	if (e->has_receive_time_ns && r->has_event_time_ns) {
+		if (r->event_time_ns > e->receive_time_ns)
+			s->rs_flag_ahead++;
+		else if (r->event_time_ns < e->receive_time_ns)
+			s->rs_flag_behind++;
+	}
+	if (s->rs_nflag_ex < CMD_REPORT_EXAMPLES)
+		s->rs_flag_ex[s->rs_nflag_ex++] = index;
+}
+
+/*
+ * Counts in s whether entry e, of event time t, is further than the
+ * report's --skew from its receive time, computed now.
+ */
+static void
+cmd_report_skew(struct cmd_report_state *s, const Algaudit__V1__Entry *e,
+    int64_t t)
 {
 	double d;
 
@@ -836,12 +873,6 @@ cmd_report_skew(struct cmd_report_state *s, uint64_t index,
 	} else if (fabs(d) <= (double)s->rs_skew_ns)
 		return;
 	s->rs_skewed++;
-	if (d < 0)
-		s->rs_skew_ahead++;
-	else
-		s->rs_skew_behind++;
-	if (s->rs_nskew_ex < CMD_REPORT_EXAMPLES)
-		s->rs_skew_ex[s->rs_nskew_ex++] = index;
 }
 
 /* Counts the distinct reason codes of record r. */
@@ -982,6 +1013,7 @@ cmd_report_add(struct cmd_report_state *s, uint64_t index,
 	}
 	if ((rc = cmd_report_codes(s, index, r, key)) != 0)
 		return rc;
+	cmd_report_flag(s, index, e);
 	if (!r->has_event_time_ns || r->event_time_ns <= 0) {
 		s->rs_untimed++;
 		return 0;
@@ -992,7 +1024,7 @@ cmd_report_add(struct cmd_report_state *s, uint64_t index,
 	if (!s->rs_timed || t > s->rs_ev_max)
 		s->rs_ev_max = t;
 	s->rs_timed = 1;
-	cmd_report_skew(s, index, e, t);
+	cmd_report_skew(s, e, t);
 	return cmd_report_volume_add(s, t);
 }
 
@@ -1659,13 +1691,16 @@ cmd_report_json_skew(const struct cmd_report_state *s)
 
 	if ((o = json_object()) == NULL)
 		return NULL;
-	if (cmd_report_set(o, "threshold_ns", json_integer(s->rs_skew_ns)) ==
+	if (cmd_report_set(o, "flagged", cmd_report_jint(s->rs_flagged)) ==
 	    -1 ||
-	    cmd_report_set(o, "flagged", cmd_report_jint(s->rs_skewed)) == -1 ||
 	    cmd_report_set(o, "event_after_receive",
-	    cmd_report_jint(s->rs_skew_ahead)) == -1 ||
+	    cmd_report_jint(s->rs_flag_ahead)) == -1 ||
 	    cmd_report_set(o, "event_before_receive",
-	    cmd_report_jint(s->rs_skew_behind)) == -1 ||
+	    cmd_report_jint(s->rs_flag_behind)) == -1 ||
+	    cmd_report_set(o, "report_threshold_ns",
+	    json_integer(s->rs_skew_ns)) == -1 ||
+	    cmd_report_set(o, "beyond_report_threshold",
+	    cmd_report_jint(s->rs_skewed)) == -1 ||
 	    cmd_report_set(o, "max_abs_ns", json_real(s->rs_skew_max)) == -1 ||
 	    cmd_report_set(o, "no_event_time", cmd_report_jint(s->rs_untimed))
 	    == -1 ||
@@ -1673,9 +1708,9 @@ cmd_report_json_skew(const struct cmd_report_state *s)
 	    cmd_report_jint(s->rs_unreceived)) == -1 ||
 	    cmd_report_set(o, "examples", a = json_array()) == -1)
 		goto fail;
-	for (i = 0; i < s->rs_nskew_ex; i++)
+	for (i = 0; i < s->rs_nflag_ex; i++)
 		if (json_array_append_new(a,
-		    cmd_report_jint(s->rs_skew_ex[i])) == -1)
+		    cmd_report_jint(s->rs_flag_ex[i])) == -1)
 			goto fail;
 	return o;
 fail:

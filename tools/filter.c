@@ -36,7 +36,7 @@ static const char *const filter_names[FILTER_NOPTS] = {
 	"--algorithm", "--subject", "--decision", "--since", "--until",
 	"--trace", "--decision-id", "--class", "--producer", "--label",
 	"--min-score", "--max-score", "--reviewed", "--from-index",
-	"--to-index"
+	"--to-index", "--clock-skewed"
 };
 
 /* A selection being read: the query engine's, or the log's own. */
@@ -285,6 +285,7 @@ filter_label(struct filter *f, const char *arg, char *err, size_t errlen)
 /*
  * Parses option opt (a FILTER_OPT_* value, as getopt_long() returned
  * it from FILTER_LONGOPTS) with value arg into f; arg must outlive f.
+ * --clock-skewed takes no value (arg is ignored, and kept as NULL).
  * Every option but --label may be given once. Returns 0, 1 when opt is
  * not a filter option, or -1 with a message naming the option and the
  * value in err.
@@ -303,6 +304,12 @@ filter_option(struct filter *f, int opt, const char *arg, char *err,
 		return 1;
 	name = filter_option_name(opt);
 	bit = 1u << (opt - FILTER_OPT_MIN);
+	if (opt == FILTER_OPT_CLOCK_SKEWED) {
+		arg = NULL;
+		if ((f->fl_given & bit) != 0)
+			return filter_fail(err, errlen, "%s: given twice; "
+			    "give each filter once", name);
+	}
 	if (opt != FILTER_OPT_LABEL && (f->fl_given & bit) != 0)
 		return filter_fail(err, errlen, "%s: given twice ('%s' and "
 		    "'%s'); give each filter once", name,
@@ -399,6 +406,9 @@ filter_option(struct filter *f, int opt, const char *arg, char *err,
 			return -1;
 		q->qf_has_to = 1;
 		break;
+	case FILTER_OPT_CLOCK_SKEWED:
+		q->qf_clock_skewed = 1;
+		break;
 	}
 	f->fl_given |= bit;
 	f->fl_args[opt - FILTER_OPT_MIN] = arg;
@@ -481,7 +491,7 @@ filter_has_terms(const struct query_filter *q)
 	    q->qf_producer != NULL || q->qf_class != 0 ||
 	    q->qf_nlabels > 0 || q->qf_has_since || q->qf_has_until ||
 	    q->qf_has_min_score || q->qf_has_max_score ||
-	    q->qf_reviewed != QUERY_REVIEWED_ANY;
+	    q->qf_reviewed != QUERY_REVIEWED_ANY || q->qf_clock_skewed;
 }
 
 /*
@@ -632,6 +642,8 @@ filter_unindexed(const struct query_filter *q, char *buf, size_t len)
 		FILTER_APPEND("%s--max-score", n > 0 ? ", " : "");
 	if (q->qf_reviewed != QUERY_REVIEWED_ANY)
 		FILTER_APPEND("%s--reviewed", n > 0 ? ", " : "");
+	if (q->qf_clock_skewed)
+		FILTER_APPEND("%s--clock-skewed", n > 0 ? ", " : "");
 #undef FILTER_APPEND
 }
 

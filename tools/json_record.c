@@ -96,7 +96,8 @@ static const struct {
 	{ "index", "assigned by the daemon" },
 	{ "receive_time_ns", "assigned by the daemon" },
 	{ "producer_id", "given with --producer" },
-	{ "peer", "assigned by the daemon" }
+	{ "peer", "assigned by the daemon" },
+	{ "clock_skewed", "flagged by the daemon" }
 };
 
 /* Formats an error into the context; returns -1 for convenience. */
@@ -1011,7 +1012,8 @@ json_record_out_record(json_t *o, const Algaudit__V1__DecisionRecord *r,
 
 /*
  * Builds the JSON object of a stored entry: index, receive_time_ns,
- * producer_id, peer, producer_seq, then the record's fields with the
+ * producer_id, peer, clock_skewed (only when the daemon flagged the
+ * entry), producer_seq, then the record's fields with the
  * names and value forms of the input. Absent fields are omitted.
  * Returns a new reference the caller releases with json_decref(), or
  * NULL with a message in err (invalid UTF-8 in a stored string, or no
@@ -1056,6 +1058,9 @@ json_record_from_entry(const Algaudit__V1__Entry *e, char *err,
 		    errlen) == -1)
 			goto fail;
 	}
+	if (e->has_clock_skewed && json_record_put(o, "clock_skewed",
+	    json_boolean(e->clock_skewed), err, errlen) == -1)
+		goto fail;
 	if (r != NULL) {
 		if (r->has_producer_seq && json_record_put(o, "producer_seq",
 		    json_integer((json_int_t)r->producer_seq), err,

@@ -1440,23 +1440,32 @@ report_html_quality(FILE *fp, const json_t *r)
 	size_t i;
 
 	report_html_section(fp, "quality", "Data quality");
-	fprintf(fp, "<h3>Clock skew</h3>\n<p>Records whose event time (the "
-	    "producer's clock) is more than %s from their receive time (the "
-	    "daemon's clock): <b%s>%s</b>", report_html_duration(a, sizeof(a),
-	    report_html_num(sk, "threshold_ns", 0)),
+	fprintf(fp, "<h3>Clock skew</h3>\n<p>Records the daemon flagged for "
+	    "clock skew when it received them, their event time (the "
+	    "producer's clock) being further from their receive time (the "
+	    "daemon's clock) than the daemon's <code>--clock-skew</code> "
+	    "threshold in force at that moment; the flag is stored in the "
+	    "entry and covered by the log's hashes: <b%s>%s</b>",
 	    report_html_int(sk, "flagged") > 0 ? " class=\"flag\"" : "",
 	    report_html_count(b, sizeof(b), report_html_int(sk, "flagged")));
 	fprintf(fp, " (%s with the event after its receipt, a producer clock "
 	    "ahead; ", report_html_count(a, sizeof(a), report_html_int(sk,
 	    "event_after_receive")));
 	fprintf(fp, "%s with the event before, a clock behind or a late "
-	    "delivery). Largest difference: %s. Without an event time: %s; "
-	    "without a receive time: %s.</p>\n", report_html_count(a,
-	    sizeof(a), report_html_int(sk, "event_before_receive")),
-	    report_html_duration(b, sizeof(b), report_html_num(sk,
-	    "max_abs_ns", 0)), report_html_count(c, sizeof(c),
-	    report_html_int(sk, "no_event_time")), report_html_count(d,
-	    sizeof(d), report_html_int(sk, "no_receive_time")));
+	    "delivery).</p>\n", report_html_count(a, sizeof(a),
+	    report_html_int(sk, "event_before_receive")));
+	fprintf(fp, "<p>Computed now from the two times, at this report's "
+	    "threshold of %s (entries written before the daemon flagged "
+	    "skew carry no flag, and count here): %s further apart. Largest "
+	    "difference: %s. ", report_html_duration(a, sizeof(a),
+	    report_html_num(sk, "report_threshold_ns", 0)),
+	    report_html_count(b, sizeof(b), report_html_int(sk,
+	    "beyond_report_threshold")), report_html_duration(c, sizeof(c),
+	    report_html_num(sk, "max_abs_ns", 0)));
+	fprintf(fp, "Without an event time: %s; without a receive time: "
+	    "%s.</p>\n", report_html_count(c, sizeof(c), report_html_int(sk,
+	    "no_event_time")), report_html_count(d, sizeof(d),
+	    report_html_int(sk, "no_receive_time")));
 	ex = report_html_get(sk, "examples");
 	if (json_array_size(ex) > 0) {
 		fputs("<p>First flagged log indexes: ", fp);
@@ -1536,7 +1545,11 @@ report_html_definitions(FILE *fp, const json_t *r)
 	fputs("<dt>Human review</dt><dd>A record that names a reviewer. "
 	    "Automation levels are as the producer recorded them.</dd>\n"
 	    "<dt>Clock skew</dt><dd>The difference between a record's event "
-	    "time and the time the daemon received it.</dd>\n<dt>Checkpoint"
+	    "time and the time the daemon received it. The daemon flags a "
+	    "record in its stored entry when the difference is more than "
+	    "its <code>--clock-skew</code> at that moment; a flag is never "
+	    "a reason to refuse a record, and the log's order is its "
+	    "index.</dd>\n<dt>Checkpoint"
 	    "</dt><dd>A signed statement of the log's size and Merkle root. "
 	    "Entries below its size cannot be changed or removed without "
 	    "the change being detectable with the log's verifier key.</dd>\n"

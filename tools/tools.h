@@ -97,6 +97,7 @@ enum filter_opt {
 	FILTER_OPT_REVIEWED,
 	FILTER_OPT_FROM_INDEX,
 	FILTER_OPT_TO_INDEX,
+	FILTER_OPT_CLOCK_SKEWED,	/* no value */
 	FILTER_OPT_MAX
 };
 #define FILTER_NOPTS	(FILTER_OPT_MAX - FILTER_OPT_MIN)
@@ -117,7 +118,8 @@ enum filter_opt {
 	{ "max-score", required_argument, NULL, FILTER_OPT_MAX_SCORE }, \
 	{ "reviewed", required_argument, NULL, FILTER_OPT_REVIEWED }, \
 	{ "from-index", required_argument, NULL, FILTER_OPT_FROM_INDEX }, \
-	{ "to-index", required_argument, NULL, FILTER_OPT_TO_INDEX }
+	{ "to-index", required_argument, NULL, FILTER_OPT_TO_INDEX }, \
+	{ "clock-skewed", no_argument, NULL, FILTER_OPT_CLOCK_SKEWED }
 
 /* The filter options' part of a subcommand's --help text. */
 #define FILTER_HELP \
@@ -139,9 +141,12 @@ enum filter_opt {
 "  --reviewed yes|no  a human reviewer is named, or not\n" \
 "  --from-index N     log index N or above\n" \
 "  --to-index M       log index M or below (inclusive)\n" \
+"  --clock-skewed     only records the daemon flagged for clock skew\n" \
+"                     (event time further from the receive time than\n" \
+"                     its --clock-skew when it received them)\n" \
 "A selection is answered from the indexes: at least one filter must\n" \
-"have an index (all but the scores, --reviewed and undeclared labels),\n" \
-"unless only the index range is given.\n"
+"have an index (all but the scores, --reviewed, --clock-skewed and\n" \
+"undeclared labels), unless only the index range is given.\n"
 
 /*
  * The parsed options. fl_q points into the struct and into the
@@ -480,6 +485,7 @@ struct bundle_info {
 #define BUNDLE_F_LABEL		0x080
 #define BUNDLE_F_SCORE		0x100
 #define BUNDLE_F_REVIEWER	0x200
+#define BUNDLE_F_CLOCK_SKEWED	0x400
 
 /* The counts of a bundle, as the manifest states them. */
 struct bundle_counts {

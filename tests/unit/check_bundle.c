@@ -433,11 +433,12 @@ check_in_file(const char *path, const void *p, size_t n)
 
 /*
  * The units of entry i as leaf.c computes them (master key 00..1f),
- * as bundle units; ctx keeps them.
+ * with the daemon's clock-skew flag when skewed, as bundle units; ctx
+ * keeps them.
  */
 static size_t
-check_units(struct leaf_ctx *ctx, uint64_t i, struct bundle_unit *u,
-    uint8_t *leaf)
+check_units_flag(struct leaf_ctx *ctx, uint64_t i, int skewed,
+    struct bundle_unit *u, uint8_t *leaf)
 {
 	Algaudit__V1__Entry e;
 	Algaudit__V1__DecisionRecord r;
@@ -454,6 +455,8 @@ check_units(struct leaf_ctx *ctx, uint64_t i, struct bundle_unit *u,
 		master[j] = (uint8_t)j;
 	ck_assert_int_eq(leaf_key_new(&key, master), 0);
 	check_fill(&e, &r, &a, in, ins, &lb, lbs, s, i);
+	e.has_clock_skewed = skewed;
+	e.clock_skewed = skewed;
 	ck_assert_int_eq(leaf_compute(ctx, key, &e, leaf), 0);
 	leaf_key_free(key);
 	n = leaf_ctx_units(ctx);
@@ -468,6 +471,14 @@ check_units(struct leaf_ctx *ctx, uint64_t i, struct bundle_unit *u,
 		u[j].bu_commit = lu->lu_commit;
 	}
 	return n;
+}
+
+/* check_units_flag() without the flag. */
+static size_t
+check_units(struct leaf_ctx *ctx, uint64_t i, struct bundle_unit *u,
+    uint8_t *leaf)
+{
+	return check_units_flag(ctx, i, 0, u, leaf);
 }
 
 /* The unit at path among n, or NULL. */
@@ -489,12 +500,14 @@ START_TEST(test_paths_classes)
 		"entry.receive_time_ns", "entry.peer", "inputs[0]",
 		"inputs[12]", "explanation.attributions[3]",
 		"explanation.reason_codes[0]", "labels[4294967295]",
-		"lost_records", "data_class", "subject", "algorithm"
+		"lost_records", "data_class", "subject", "algorithm",
+		"entry.clock_skewed"
 	};
 	static const char *const bad[] = {
 		"", "inputs", "inputs[]", "inputs[01]", "inputs[x]",
 		"inputs[0", "inputs0]", "decisionx", "entry.index",
-		"explanation", "labels[12345678901]", "Subject"
+		"explanation", "labels[12345678901]", "Subject",
+		"entry.clock_skew", "entry.clock_skewed[0]"
 	};
 	size_t i;
 	int kind;
@@ -512,6 +525,10 @@ START_TEST(test_paths_classes)
 	ck_assert_int_eq(bundle_path_kind("subject", 7, &kind), 0);
 	ck_assert_int_eq(kind, BUNDLE_K_SUBJECT);
 	ck_assert_int_eq(bundle_path_kind("entry.peer", 10, &kind), 0);
+	ck_assert_int_eq(kind, BUNDLE_K_RECORD);
+	/* The daemon's clock-skew flag has the record's class. */
+	ck_assert_int_eq(bundle_path_kind("entry.clock_skewed", 18, &kind),
+	    0);
 	ck_assert_int_eq(kind, BUNDLE_K_RECORD);
 	ck_assert_int_eq(bundle_class_of(0, 1), BUNDLE_CLASS_UNCLASSIFIED);
 	ck_assert_int_eq(bundle_class_of(1, 0), BUNDLE_CLASS_UNCLASSIFIED);
@@ -724,6 +741,12 @@ START_TEST(test_values)
 		{ "labels[0]", "080000000f010100000001610201000000026263",
 		    NULL },
 		{ "entry.peer", "080000000a010300000000000003e8", NULL },
+		{ "entry.clock_skewed", "0601", NULL },
+		{ "entry.clock_skewed", "0600", NULL },
+		{ "entry.clock_skewed", "0602", "a BOOL" },
+		{ "entry.clock_skewed", "0401", "wrong type tag" },
+		{ "entry.clock_skewed", "06", "value cut short" },
+		{ "entry.clock_skewed", "060100", "bytes after" },
 		{ "nonsense", "0100000000", "not a unit path" }
 	};
 	uint8_t v[64];
@@ -877,6 +900,65 @@ START_TEST(test_record_roundtrip)
 	x = check_unit(u, n, "algorithm");
 	ck_assert_int_eq(x->bu_reason, BUNDLE_W_EXCLUDED);
 	ck_assert_int_eq(info.bi_alg, 1);
+	bundle_record_free(&r);
+	bundle_buf_free(&b);
+	leaf_ctx_free(ctx);
+}
+END_TEST
+
+/*
+ * A flagged entry: entry.clock_skewed, after entry.peer, follows the
+ * record's class (disclosed with an ordinary record, withheld with a
+ * core one, which marks a --clock-skewed filter as withheld), and the
+ * record line round-trips to the same leaf hash.
+ */
+START_TEST(test_record_clock_skewed)
+{
+	struct bundle_unit u[64], *x;
+	struct bundle_record r;
+	struct bundle_policy p;
+	struct bundle_info info;
+	struct bundle_buf b;
+	struct leaf_ctx *ctx;
+	uint8_t leaf[LEAF_HASH_LEN], again[LEAF_HASH_LEN], ps[32];
+	char err[BUNDLE_ERRLEN], *line;
+	size_t n, plain;
+	uint64_t idx;
+
+	memset(&r, 0, sizeof(r));
+	memset(&b, 0, sizeof(b));
+	memset(ps, 0xab, sizeof(ps));
+	ck_assert_int_eq(leaf_ctx_new(&ctx), 0);
+	bundle_policy_init(&p);
+	for (idx = 0; idx < 4; idx++) {
+		plain = check_units(ctx, idx, u, leaf);
+		n = check_units_flag(ctx, idx, 1, u, leaf);
+		ck_assert_uint_eq(n, plain + 1);
+		ck_assert_ptr_nonnull(x = check_unit(u, n,
+		    "entry.clock_skewed"));
+		ck_assert_int_eq(x - u, 2);	/* no peer in these */
+		ck_assert_int_eq(bundle_assign(&p, u, n, &info, err,
+		    sizeof(err)), 0);
+		ck_assert_int_eq(x->bu_reason, idx == 0 ? BUNDLE_DISCLOSED :
+		    idx == 2 ? BUNDLE_W_CORE : idx == 3 ?
+		    BUNDLE_W_UNCLASSIFIED : x->bu_reason);
+		ck_assert_int_eq((info.bi_withheld & BUNDLE_F_CLOCK_SKEWED) !=
+		    0, x->bu_reason != BUNDLE_DISCLOSED);
+		ck_assert_int_eq(bundle_record_format(&b, idx, leaf, u, n,
+		    info.bi_pseudonym ? ps : NULL), 0);
+		ck_assert_ptr_nonnull(line = malloc(b.bb_len));
+		memcpy(line, b.bb_data, b.bb_len - 1);
+		line[b.bb_len - 1] = '\0';
+		ck_assert_msg(bundle_record_parse(&r, line, b.bb_len - 1, err,
+		    sizeof(err)) == 0, "%s", err);
+		ck_assert_int_eq(leaf_hash_claims(idx, r.br_claims, r.br_n,
+		    again, err, sizeof(err)), 0);
+		ck_assert_int_eq(memcmp(again, leaf, sizeof(leaf)), 0);
+		ck_assert_msg(bundle_check(&p, r.br_units, r.br_n,
+		    r.br_has_pseudonym, &info, err, sizeof(err)) == 0, "%s",
+		    err);
+		free(line);
+	}
 	bundle_record_free(&r);
 	bundle_buf_free(&b);
 	leaf_ctx_free(ctx);
@@ -1756,6 +1838,7 @@ bundle_suite(void)
 	tc = tcase_create("record");
 	tcase_add_checked_fixture(tc, check_setup, check_teardown);
 	tcase_add_test(tc, test_record_roundtrip);
+	tcase_add_test(tc, test_record_clock_skewed);
 	tcase_add_test(tc, test_record_parse_bad);
 	tcase_add_test(tc, test_counts);
 	suite_add_tcase(s, tc);

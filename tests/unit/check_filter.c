@@ -173,6 +173,46 @@ START_TEST(test_option_strings)
 }
 END_TEST
 
+/*
+ * --clock-skewed takes no value (whatever arg says, it is kept as
+ * NULL), selects the flagged entries, is a term of the selection, and
+ * is given once.
+ */
+START_TEST(test_option_clock_skewed)
+{
+	struct filter f;
+	const struct query_filter *q = &f.fl_q;
+	char err[FILTER_ERRLEN];
+
+	check_init(&f);
+	ck_assert(!filter_has_terms(q));
+	ck_assert_str_eq(filter_option_name(FILTER_OPT_CLOCK_SKEWED),
+	    "--clock-skewed");
+	ck_assert_int_eq(filter_option(&f, FILTER_OPT_CLOCK_SKEWED, NULL, err,
+	    sizeof(err)), 0);
+	ck_assert_int_eq(q->qf_clock_skewed, 1);
+	ck_assert(filter_has_terms(q));
+	ck_assert_ptr_null(f.fl_args[FILTER_OPT_CLOCK_SKEWED -
+	    FILTER_OPT_MIN]);
+	ck_assert(f.fl_given & 1u << (FILTER_OPT_CLOCK_SKEWED -
+	    FILTER_OPT_MIN));
+	check_bad(&f, FILTER_OPT_CLOCK_SKEWED, "", "--clock-skewed: given "
+	    "twice", NULL);
+	ck_assert_int_eq(filter_finish(&f, err, sizeof(err)), 0);
+	/* A value, if a caller passes one, is not kept. */
+	check_init(&f);
+	check_ok(&f, FILTER_OPT_CLOCK_SKEWED, "yes");
+	ck_assert_ptr_null(f.fl_args[FILTER_OPT_CLOCK_SKEWED -
+	    FILTER_OPT_MIN]);
+	ck_assert_int_eq(q->qf_clock_skewed, 1);
+	/* With the others. */
+	check_ok(&f, FILTER_OPT_ALGORITHM, "credit");
+	check_ok(&f, FILTER_OPT_TO_INDEX, "9");
+	ck_assert_str_eq(q->qf_algorithm, "credit");
+	ck_assert_int_eq(q->qf_clock_skewed, 1);
+}
+END_TEST
+
 START_TEST(test_option_algorithm)
 {
 	struct filter f;
@@ -625,6 +665,11 @@ START_TEST(test_sel_engine)
 	check_expect(&q, 10, 19, 1);
 	q.qf_subject = "nobody";
 	check_none(&q);
+	/* With an index, --clock-skewed runs; none here is flagged. */
+	memset(&q, 0, sizeof(q));
+	q.qf_algorithm = "a1";
+	q.qf_clock_skewed = 1;
+	check_none(&q);
 }
 END_TEST
 
@@ -645,6 +690,16 @@ START_TEST(test_sel_refused)
 	q.qf_labels[0].ql_value = "v";
 	q.qf_nlabels = 1;
 	ck_assert_int_eq(check_select(&q, got, &n, &count), QUERY_EUNINDEXED);
+	/* --clock-skewed has no index, even in an index range. */
+	memset(&q, 0, sizeof(q));
+	q.qf_clock_skewed = 1;
+	ck_assert_int_eq(check_select(&q, got, &n, &count), QUERY_EUNINDEXED);
+	q.qf_from = 1;
+	q.qf_has_to = 1;
+	q.qf_to = 5;
+	ck_assert_int_eq(check_select(&q, got, &n, &count), QUERY_EUNINDEXED);
+	ck_assert_int_eq(filter_sel_error(CHECK_SYN, check_dir,
+	    QUERY_EUNINDEXED, 0, "", &q), TOOLS_EXIT_USAGE);
 	/* A version without an algorithm is malformed. */
 	memset(&q, 0, sizeof(q));
 	q.qf_version = "1";
@@ -720,6 +775,7 @@ check_filter_suite(void)
 	suite_add_tcase(s, tc);
 	tc = tcase_create("option");
 	tcase_add_test(tc, test_option_strings);
+	tcase_add_test(tc, test_option_clock_skewed);
 	tcase_add_test(tc, test_option_algorithm);
 	tcase_add_test(tc, test_option_numbers);
 	tcase_add_test(tc, test_option_times);

@@ -501,6 +501,8 @@ START_TEST(test_unknown_keys)
 	    "producer_id: given with --producer; not accepted in input");
 	check_fail("{" CHECK_BASE ",\"peer\":{}}",
 	    "peer: assigned by the daemon; not accepted in input");
+	check_fail("{" CHECK_BASE ",\"clock_skewed\":true}",
+	    "clock_skewed: flagged by the daemon; not accepted in input");
 }
 END_TEST
 
@@ -691,6 +693,7 @@ START_TEST(test_round_trip_minimal)
 	}
 	ck_assert_uint_eq(n, 7);
 	ck_assert_ptr_null(json_object_get(out, "peer"));
+	ck_assert_ptr_null(json_object_get(out, "clock_skewed"));
 	ck_assert_ptr_null(json_object_get(out, "score"));
 	ck_assert_ptr_null(json_object_get(out, "producer_seq"));
 	ck_assert_int_eq(json_integer_value(json_object_get(out,

@@ -234,12 +234,13 @@ START_TEST(test_query_csv)
 	ck_assert_str_eq(out,
 	    "index,event_time,producer_id,algorithm_id,algorithm_version,"
 	    "subject,decision,score,data_class,trace_id,decision_id,"
-	    "lost_records\r\n"
+	    "lost_records,clock_skewed\r\n"
 	    "0,2024-05-01T12:00:00.123456789Z,demo,credit,2.0,s1,approve,"
-	    "0.75,ordinary,t0,,\r\n"
+	    "0.75,ordinary,t0,,,\r\n"
 	    "1,2024-05-01T12:00:01.000000000Z,demo,rank,,\"a,b\",deny,,"
-	    "important,,\"d\"\"1\",\r\n"
-	    "2,2024-05-01T12:00:02.000000000Z,other,,,,,,ordinary,,,3\r\n");
+	    "important,,\"d\"\"1\",,\r\n"
+	    "2,2024-05-01T12:00:02.000000000Z,other,,,,,,ordinary,,,3,"
+	    "\r\n");
 	free(out);
 }
 END_TEST
@@ -651,6 +652,137 @@ START_TEST(test_query_filters)
 }
 END_TEST
 
+/*
+ * Appends, as the daemon would have flagged them, entries 3 to 5: 3
+ * credit s1, its event an hour after its receipt, flagged; 4 credit
+ * s1, not flagged; 5 rank s2, its event an hour before, flagged.
+ * Reopens check_st read-only.
+ */
+static void
+check_skewed(void)
+{
+	Algaudit__V1__Entry e = ALGAUDIT__V1__ENTRY__INIT;
+	Algaudit__V1__DecisionRecord r = ALGAUDIT__V1__DECISION_RECORD__INIT;
+	Algaudit__V1__Algorithm a = ALGAUDIT__V1__ALGORITHM__INIT;
+	static char s2[] = "s2";
+	const int64_t hour = 3600000000000LL;
+	int i;
+
+	store_close(check_st);
+	ck_assert_int_eq(store_open(&check_st, check_dir, 0, NULL), 0);
+	ck_assert_int_eq(store_begin(check_st), 0);
+	e.has_index = e.has_receive_time_ns = 1;
+	e.producer_id = check_demo;
+	e.record = &r;
+	r.algorithm = &a;
+	r.has_producer_seq = r.has_event_time_ns = r.has_data_class = 1;
+	r.data_class = ALGAUDIT__V1__DATA_CLASS__DATA_CLASS_ORDINARY;
+	r.decision = check_approve;
+	for (i = 3; i <= 5; i++) {
+		e.index = (uint64_t)i;
+		e.receive_time_ns = 1714564800000000000LL + i * 1000000000LL;
+		e.has_clock_skewed = e.clock_skewed = i != 4;
+		r.producer_seq = (uint64_t)i;
+		r.event_time_ns = e.receive_time_ns + (i == 3 ? hour :
+		    i == 5 ? -hour : 0);
+		a.id = i < 5 ? check_credit : check_rank;
+		r.subject = i < 5 ? check_s1 : s2;
+		check_append(&e);
+	}
+	ck_assert_int_eq(store_commit(check_st), 0);
+	store_close(check_st);
+	ck_assert_int_eq(store_open(&check_st, check_dir, STORE_RDONLY, NULL),
+	    0);
+}
+
+/*
+ * --clock-skewed: refused alone (no index), with an indexed filter it
+ * selects the flagged entries; the flag shows in each format.
+ */
+START_TEST(test_query_clock_skewed)
+{
+	struct query_filter q;
+	char *out;
+
+	check_skewed();
+	memset(&q, 0, sizeof(q));
+	q.qf_clock_skewed = 1;
+	ck_assert_int_eq(check_select(&q, CMD_QUERY_TABLE, UINT64_MAX, 0,
+	    &out), TOOLS_EXIT_USAGE);
+	ck_assert_str_eq(out, "");
+	free(out);
+	q.qf_from = 3;
+	ck_assert_int_eq(check_select(&q, CMD_QUERY_CSV, UINT64_MAX, 1,
+	    &out), TOOLS_EXIT_USAGE);
+	free(out);
+	q.qf_from = 0;
+	q.qf_algorithm = "credit";
+	check_want(&q, UINT64_MAX, "3");
+	check_count(&q, UINT64_MAX, "1\n");
+	q.qf_algorithm = NULL;
+	q.qf_producer = "demo";
+	check_want(&q, UINT64_MAX, "3 5");
+	q.qf_reverse = 1;
+	check_want(&q, UINT64_MAX, "5 3");
+	q.qf_reverse = 0;
+	q.qf_producer = NULL;
+	q.qf_has_since = 1;
+	q.qf_since_ns = 0;
+	check_want(&q, UINT64_MAX, "3 5");
+	q.qf_subject = "s1";
+	check_want(&q, UINT64_MAX, "3");
+	q.qf_subject = "a,b";
+	check_want(&q, UINT64_MAX, "");
+	/* The formats. */
+	memset(&q, 0, sizeof(q));
+	q.qf_from = 3;
+	ck_assert_int_eq(check_select(&q, CMD_QUERY_CSV, UINT64_MAX, 0,
+	    &out), TOOLS_EXIT_OK);
+	ck_assert_str_eq(out,
+	    "index,event_time,producer_id,algorithm_id,algorithm_version,"
+	    "subject,decision,score,data_class,trace_id,decision_id,"
+	    "lost_records,clock_skewed\r\n"
+	    "3,2024-05-01T13:00:03.000000000Z,demo,credit,,s1,approve,,"
+	    "ordinary,,,,true\r\n"
+	    "4,2024-05-01T12:00:04.000000000Z,demo,credit,,s1,approve,,"
+	    "ordinary,,,,\r\n"
+	    "5,2024-05-01T11:00:05.000000000Z,demo,rank,,s2,approve,,"
+	    "ordinary,,,,true\r\n");
+	free(out);
+	ck_assert_int_eq(check_select(&q, CMD_QUERY_JSONL, UINT64_MAX, 0,
+	    &out), TOOLS_EXIT_OK);
+	ck_assert_str_eq(out,
+	    "{\"index\":3,\"receive_time_ns\":1714564803000000000,"
+	    "\"producer_id\":\"demo\",\"clock_skewed\":true,"
+	    "\"producer_seq\":3,\"event_time_ns\":1714568403000000000,"
+	    "\"algorithm\":{\"id\":\"credit\"},\"subject\":\"s1\","
+	    "\"decision\":\"approve\",\"data_class\":\"ordinary\"}\n"
+	    "{\"index\":4,\"receive_time_ns\":1714564804000000000,"
+	    "\"producer_id\":\"demo\",\"producer_seq\":4,"
+	    "\"event_time_ns\":1714564804000000000,"
+	    "\"algorithm\":{\"id\":\"credit\"},\"subject\":\"s1\","
+	    "\"decision\":\"approve\",\"data_class\":\"ordinary\"}\n"
+	    "{\"index\":5,\"receive_time_ns\":1714564805000000000,"
+	    "\"producer_id\":\"demo\",\"clock_skewed\":true,"
+	    "\"producer_seq\":5,\"event_time_ns\":1714561205000000000,"
+	    "\"algorithm\":{\"id\":\"rank\"},\"subject\":\"s2\","
+	    "\"decision\":\"approve\",\"data_class\":\"ordinary\"}\n");
+	free(out);
+	ck_assert_int_eq(check_select(&q, CMD_QUERY_TABLE, UINT64_MAX, 0,
+	    &out), TOOLS_EXIT_OK);
+	ck_assert_str_eq(out,
+	    "INDEX  EVENT TIME                         PRODUCER  ALGORITHM  "
+	    "SUBJECT  DECISION  SCORE  CLASS\n"
+	    "    3  2024-05-01T13:00:03.000Z (skewed)  demo      credit     "
+	    "s1       approve          ordinary\n"
+	    "    4  2024-05-01T12:00:04.000Z           demo      credit     "
+	    "s1       approve          ordinary\n"
+	    "    5  2024-05-01T11:00:05.000Z (skewed)  demo      rank       "
+	    "s2       approve          ordinary\n");
+	free(out);
+}
+END_TEST
+
 START_TEST(test_query_refused)
 {
 	struct query_filter q;
@@ -1016,6 +1148,7 @@ check_query_suite(void)
 	tcase_add_test(tc, test_query_bad_entry);
 	tcase_add_test(tc, test_query_filters);
 	tcase_add_test(tc, test_query_refused);
+	tcase_add_test(tc, test_query_clock_skewed);
 	tcase_add_test(tc, test_query_follow);
 	tcase_add_test(tc, test_query_follow_to);
 	suite_add_tcase(s, tc);

@@ -66,6 +66,7 @@ struct check_rec {
 	const char	*cr_codes[3];
 	int		 cr_class;	/* 0: ordinary */
 	uint64_t	 cr_lost;
+	int		 cr_skewed;	/* Entry.clock_skewed, as the daemon */
 };
 
 static char check_tmp[512];
@@ -134,6 +135,7 @@ check_append(struct store *st, struct leaf_ctx *ctx, uint64_t idx,
 	    c->cr_event + CHECK_NS;
 	e.producer_id = check_s(c->cr_producer != NULL ? c->cr_producer :
 	    "p1");
+	e.has_clock_skewed = e.clock_skewed = c->cr_skewed;
 	e.record = &r;
 	r.has_producer_seq = 1;
 	r.producer_seq = idx + 1;
@@ -316,6 +318,8 @@ check_credit(struct check_rec *c, int i)
 		c->cr_receive = c->cr_event + CHECK_HOUR;
 	else if (i == 11)
 		c->cr_receive = c->cr_event + 5 * CHECK_MIN;
+	/* As a daemon at --clock-skew 60 flagged them. */
+	c->cr_skewed = i == 3 || i == 7 || i == 11;
 	if (i % 5 == 0)
 		c->cr_reviewer = "rev";
 	if (i == 0 || i == 10 || i == 2)
@@ -821,8 +825,10 @@ START_TEST(test_report_human_codes)
 END_TEST
 
 /*
- * Skew over 5 min: i = 3 (event 10 min after its receipt) and i = 7
- * (received an hour later); i = 11, exactly 5 min, is not flagged.
+ * The daemon's flags, stored: i = 3 (event 10 min after its receipt),
+ * i = 7 (received an hour later) and i = 11 (5 min later), as a daemon
+ * at --clock-skew 60 set them. Computed now over 5 min: 3 and 7; i =
+ * 11, exactly 5 min, is not over.
  * Loss: p1 lost 5 in the window; p3's 7 (no credit record), p1's 11
  * (outside the window) and p1's 13 (after the checkpoint) do not count.
  */
@@ -833,15 +839,23 @@ START_TEST(test_report_skew_loss)
 
 	check_opts(&o);
 	r = check_compute(&o);
-	ck_assert_int_eq(check_int(r, "clock_skew/threshold_ns"),
-	    5 * CHECK_MIN);
-	ck_assert_int_eq(check_int(r, "clock_skew/flagged"), 2);
+	ck_assert_int_eq(check_int(r, "clock_skew/flagged"), 3);
 	ck_assert_int_eq(check_int(r, "clock_skew/event_after_receive"), 1);
-	ck_assert_int_eq(check_int(r, "clock_skew/event_before_receive"), 1);
-	ck_assert_double_eq(check_num(r, "clock_skew/max_abs_ns"),
-	    (double)CHECK_HOUR);
+	ck_assert_int_eq(check_int(r, "clock_skew/event_before_receive"), 2);
 	ck_assert_int_eq(check_int(r, "clock_skew/examples/0"), check_idx[3]);
 	ck_assert_int_eq(check_int(r, "clock_skew/examples/1"), check_idx[7]);
+	ck_assert_int_eq(check_int(r, "clock_skew/examples/2"),
+	    check_idx[11]);
+	ck_assert_uint_eq(json_array_size(check_at(r, "clock_skew/examples")),
+	    3);
+	ck_assert_int_eq(check_int(r, "clock_skew/report_threshold_ns"),
+	    5 * CHECK_MIN);
+	ck_assert_int_eq(check_int(r, "clock_skew/beyond_report_threshold"),
+	    2);
+	ck_assert_ptr_null(json_object_get(check_at(r, "clock_skew"),
+	    "threshold_ns"));
+	ck_assert_double_eq(check_num(r, "clock_skew/max_abs_ns"),
+	    (double)CHECK_HOUR);
 	ck_assert_int_eq(check_int(r, "clock_skew/no_event_time"), 0);
 	ck_assert(check_bool(r, "loss/window"));
 	ck_assert_int_eq(check_int(r, "loss/since_ns"), CHECK_T0);
@@ -855,10 +869,21 @@ START_TEST(test_report_skew_loss)
 	ck_assert_str_eq(check_str(r, "loss/producers/1/producer"), "p2");
 	ck_assert_int_eq(check_int(r, "loss/producers/1/records"), 6);
 	ck_assert_int_eq(check_int(r, "loss/producers/1/lost_records"), 0);
-	/* A threshold of 2 min also flags i = 11. */
+	/*
+	 * A --skew of 2 min also counts i = 11, and of 20 min only i = 7;
+	 * the daemon's flags stay what they are.
+	 */
 	o.ro_skew_ns = 2 * CHECK_MIN;
 	json_decref(r);
 	r = check_compute(&o);
+	ck_assert_int_eq(check_int(r, "clock_skew/beyond_report_threshold"),
+	    3);
+	ck_assert_int_eq(check_int(r, "clock_skew/flagged"), 3);
+	o.ro_skew_ns = 20 * CHECK_MIN;
+	json_decref(r);
+	r = check_compute(&o);
+	ck_assert_int_eq(check_int(r, "clock_skew/beyond_report_threshold"),
+	    1);
 	ck_assert_int_eq(check_int(r, "clock_skew/flagged"), 3);
 	json_decref(r);
 }
@@ -1184,7 +1209,14 @@ START_TEST(test_report_html)
 	ck_assert_ptr_nonnull(strstr(page, "<b>46</b> decision records"));
 	ck_assert_ptr_nonnull(strstr(page, "the group of at least 5 records "
 	    "with the highest favourable rate (87.5%)"));
-	ck_assert_ptr_nonnull(strstr(page, "1 with the event before"));
+	ck_assert_ptr_nonnull(strstr(page, "2 with the event before"));
+	ck_assert_ptr_nonnull(strstr(page, "<code>--clock-skew</code> "
+	    "threshold in force at that moment"));
+	ck_assert_ptr_nonnull(strstr(page, "covered by the log's hashes: "
+	    "<b class=\"flag\">3</b>"));
+	ck_assert_ptr_nonnull(strstr(page, "at this report's threshold of "
+	    "5 min"));
+	ck_assert_ptr_nonnull(strstr(page, "count here): 2 further apart"));
 	ck_assert_ptr_nonnull(strstr(page, "without a receive time: 0."));
 	ck_assert_ptr_nonnull(strstr(page, "<b class=\"flag\">5</b> records "
 	    "lost in 1 loss records"));

@@ -15,8 +15,10 @@
  * increasing event times with jitter (some out of order, repeated,
  * negative or absent), classes, producers, scores and reviewers (some
  * absent or empty), declared ("region", "channel") and undeclared
- * ("tier", "exp") labels (some values empty or absent), loss records
- * and a few empty strings. A brute-force matcher written here from
+ * ("tier", "exp") labels (some values empty or absent), loss records,
+ * a few empty strings and the daemon's clock-skew flag on some
+ * entries (no index: alone it is refused, with an indexed filter it is
+ * checked on the entry). A brute-force matcher written here from
  * query.h (it never calls query_match()) gives the expected indexes;
  * query_next() must return exactly them in the same order, for every
  * single filter and for random combinations with index ranges,
@@ -137,6 +139,7 @@ struct check_ent {
 	char		 ce_lkey[CHECK_NLKEYS][CHECK_STR];
 	char		 ce_lval[CHECK_NLKEYS][CHECK_STR];
 	int		 ce_lnoval[CHECK_NLKEYS];	/* value absent */
+	int		 ce_skewed;	/* Entry.clock_skewed true */
 };
 
 /* The protobuf-c messages of one entry, pointing into a check_ent. */
@@ -401,6 +404,8 @@ check_gen(uint64_t *st, uint64_t i, int64_t *prev, struct check_ent *m)
 			    check_lvals[k][check_below(st, 4)]);
 		m->ce_nlabels++;
 	}
+	/* Last, so that the other fields are as they were for a seed. */
+	m->ce_skewed = check_below(st, 100) < 15;
 }
 
 /* Generates n entries from seed into a new array (caller frees). */
@@ -436,6 +441,7 @@ check_msg_fill(struct check_msg *cm, struct check_ent *m, uint64_t index)
 	cm->cm_e.receive_time_ns = CHECK_T0 + (int64_t)index * CHECK_SEC;
 	if (m->ce_has_producer)
 		cm->cm_e.producer_id = m->ce_producer;
+	cm->cm_e.has_clock_skewed = cm->cm_e.clock_skewed = m->ce_skewed;
 	if (!m->ce_record)
 		return;
 	cm->cm_e.record = &cm->cm_r;
@@ -675,6 +681,8 @@ check_model_match(const struct query_filter *f, uint64_t i)
 	if (f->qf_producer != NULL && !check_streq(m->ce_has_producer,
 	    m->ce_producer, f->qf_producer))
 		return 0;
+	if (f->qf_clock_skewed && !m->ce_skewed)
+		return 0;
 	if (f->qf_algorithm != NULL && !check_streq(m->ce_has_alg, m->ce_alg,
 	    f->qf_algorithm))
 		return 0;
@@ -763,7 +771,7 @@ check_has_filter(const struct query_filter *f)
 {
 	return check_indexed(f) || f->qf_nlabels > 0 ||
 	    f->qf_has_min_score || f->qf_has_max_score ||
-	    f->qf_reviewed != QUERY_REVIEWED_ANY;
+	    f->qf_reviewed != QUERY_REVIEWED_ANY || f->qf_clock_skewed;
 }
 
 /* Appends printf-style text to the description buffer d. */
@@ -822,6 +830,8 @@ check_fdesc(const struct query_filter *f, char *d)
 		check_cat(d, " reviewed=%s", f->qf_reviewed ==
 		    QUERY_REVIEWED_YES ? "yes" : f->qf_reviewed ==
 		    QUERY_REVIEWED_NO ? "no" : "?");
+	if (f->qf_clock_skewed)
+		check_cat(d, " clock_skewed=%d", f->qf_clock_skewed);
 	if (f->qf_from != 0)
 		check_cat(d, " from=%llu", (unsigned long long)f->qf_from);
 	if (f->qf_has_to)
@@ -1029,6 +1039,7 @@ enum check_kind {
 	CHECK_K_MAXSCORE,
 	CHECK_K_REVIEWED,
 	CHECK_K_ULABEL,
+	CHECK_K_SKEWED,
 	CHECK_K_MAX
 };
 
@@ -1166,6 +1177,9 @@ check_add_kind(uint64_t *st, struct query_filter *f, enum check_kind kind)
 	case CHECK_K_REVIEWED:
 		f->qf_reviewed = 1 + (int)check_below(st, 2);
 		break;
+	case CHECK_K_SKEWED:
+		f->qf_clock_skewed = 1;
+		break;
 	default:
 		check_add_label(st, f, 2 + check_below(st, 2));
 		break;
@@ -1284,6 +1298,7 @@ START_TEST(test_query_single)
 	struct query_filter f;
 	uint64_t st = check_seed_v ^ 0x51;
 	char v[CHECK_STR], w[CHECK_STR], *lng;
+	size_t nall, nflag;
 	unsigned a, i, k;
 	int c;
 
@@ -1352,6 +1367,30 @@ START_TEST(test_query_single)
 		}
 	}
 	f.qf_nlabels = 0;
+	/* The clock-skew flag with each indexed kind, and a time range. */
+	memset(&f, 0, sizeof(f));
+	f.qf_clock_skewed = 1;
+	for (c = 1; c <= 3; c++) {
+		f.qf_class = c;
+		check_both(&f);
+	}
+	f.qf_class = 0;
+	for (i = 0; i <= 4; i++) {
+		snprintf(v, sizeof(v), i < 4 ? "prod-%u" : "prod-none", i);
+		f.qf_producer = v;
+		check_both(&f);
+	}
+	f.qf_producer = NULL;
+	f.qf_algorithm = "alg-0";
+	ck_assert_uint_gt(check_one(&f), 0);
+	memset(&f, 0, sizeof(f));
+	f.qf_has_since = 1;
+	f.qf_since_ns = INT64_MIN;
+	nall = check_expect(&f);
+	f.qf_clock_skewed = 1;
+	nflag = check_one(&f);
+	ck_assert_uint_gt(nflag, 0);
+	ck_assert_uint_lt(nflag, nall);
 	for (i = 0; i < 30; i++) {
 		memset(&f, 0, sizeof(f));
 		f.qf_has_since = 1;
@@ -1712,6 +1751,12 @@ START_TEST(test_query_efilter)
 	f.qf_max_score = NAN;
 	check_refused(&f, QUERY_EFILTER, "score");
 
+	f = base;
+	f.qf_clock_skewed = 2;
+	check_refused(&f, QUERY_EFILTER, "clock-skewed");
+	f.qf_clock_skewed = -1;
+	check_refused(&f, QUERY_EFILTER, "clock-skewed");
+
 	/* Malformed and unindexed: the malformation is the news. */
 	f = base;
 	f.qf_subject = NULL;
@@ -1760,6 +1805,11 @@ START_TEST(test_query_eunindexed)
 	check_refused(&f, QUERY_EUNINDEXED, NULL);
 	f.qf_reviewed = QUERY_REVIEWED_NO;
 	check_refused(&f, QUERY_EUNINDEXED, NULL);
+	memset(&f, 0, sizeof(f));
+	f.qf_clock_skewed = 1;
+	check_refused(&f, QUERY_EUNINDEXED, NULL);
+	f.qf_reviewed = QUERY_REVIEWED_YES;
+	check_refused(&f, QUERY_EUNINDEXED, NULL);
 	/* All of them, from an index, with a cursor, reversed. */
 	f.qf_nlabels = 2;
 	f.qf_labels[0].ql_key = "tier";
@@ -1791,6 +1841,9 @@ START_TEST(test_query_eunindexed_range)
 	f.qf_max_score = 0.5;
 	f.qf_has_to = 1;
 	f.qf_to = check_n - 1;
+	check_refused(&f, QUERY_EUNINDEXED, NULL);
+	f.qf_has_max_score = 0;
+	f.qf_clock_skewed = 1;
 	check_refused(&f, QUERY_EUNINDEXED, NULL);
 	f.qf_nlabels = 2;
 	f.qf_labels[0].ql_key = "tier";
