@@ -625,7 +625,7 @@ algaudit_open(const char *endpoint, const char *producer_id,
 	struct algaudit_client *c;
 	struct algaudit_options defaults;
 	pthread_condattr_t ca;
-	char err[256];
+	char err[512];
 	int rc;
 
 	if (opts == NULL) {
@@ -636,11 +636,17 @@ algaudit_open(const char *endpoint, const char *producer_id,
 	if (out == NULL)
 		snprintf(err, sizeof(err), "algaudit_open: out is NULL");
 	else if (io_parse_endpoint(endpoint, err, sizeof(err)) == 0 &&
-	    record_check_producer_id(producer_id, err, sizeof(err)) == 0 &&
-	    opts->o_overflow == ALGAUDIT_OVERFLOW_SPOOL &&
-	    opts->o_spool_dir == NULL)
-		snprintf(err, sizeof(err), "overflow policy spool: no spool "
-		    "directory set");
+	    record_check_producer_id(producer_id, err, sizeof(err)) == 0) {
+		if (opts->o_overflow == ALGAUDIT_OVERFLOW_SPOOL &&
+		    opts->o_spool_dir == NULL)
+			snprintf(err, sizeof(err), "overflow policy spool: no "
+			    "spool directory set");
+		else if (options_has_tls(opts) &&
+		    strncmp(endpoint, "tls:", 4) != 0)
+			snprintf(err, sizeof(err), "endpoint '%s': TLS options "
+			    "are set, but only a tls:HOST:PORT endpoint uses "
+			    "them", endpoint);
+	}
 	if (out == NULL || err[0] != '\0') {
 		/* Tell the application why, if it listens. */
 		if (opts->o_log_fn != NULL)

@@ -46,6 +46,10 @@ struct algaudit_options {
 	void		*o_log_arg;
 	int		 o_ack_level;	/* ALGAUDIT_ACK_* */
 	int		 o_leaf_hashes;	/* receipts carry leaf hashes */
+	char		*o_tls_ca;	/* PEM trust anchors; NULL: system's */
+	char		*o_tls_cert;	/* client certificate (chain), PEM */
+	char		*o_tls_key;	/* its key, PEM */
+	char		*o_tls_name;	/* NULL: the endpoint's host */
 };
 
 #define OPTIONS_QUEUE_RECORDS	65536
@@ -64,11 +68,13 @@ struct algaudit_options {
 #define OPTIONS_SPOOL_MAX_MIN	(64u * 1024)
 #define OPTIONS_CLOSE_TIMEOUT	5000
 #define OPTIONS_CONNECT_TIMEOUT	2000
+#define OPTIONS_TLS_NAME_MAX	255	/* a DNS name's limit */
 
 void	 options_defaults(struct algaudit_options *);
 int	 options_copy(struct algaudit_options *,
 	    const struct algaudit_options *);
 void	 options_clear(struct algaudit_options *);
+int	 options_has_tls(const struct algaudit_options *);
 
 /* builder.c */
 
@@ -187,6 +193,36 @@ int	 spool_read(struct spool *, uint64_t, uint64_t *, const uint8_t **,
 int	 spool_consume(struct spool *, uint64_t);
 int	 spool_cut(struct spool *, uint64_t);
 int	 spool_filename(const char *, char *, size_t);
+
+/* tls.c */
+
+struct tls_context;
+struct tls_session;
+
+/* What a TLS call did; TLS_WANT_*: retry when the socket is ready so. */
+enum tls_status {
+	TLS_OK = 0,		/* done: the handshake, or bytes moved */
+	TLS_WANT_READ,		/* retry once the socket is readable */
+	TLS_WANT_WRITE,		/* retry once the socket is writable */
+	TLS_CLOSED,		/* the peer closed the connection */
+	TLS_FAILED		/* failed; the message says why */
+};
+
+int	 tls_context_new(const struct algaudit_options *, const char *,
+	    struct tls_context **, char *, size_t);
+void	 tls_context_free(struct tls_context *);
+const char *tls_context_name(const struct tls_context *);
+int	 tls_session_new(struct tls_context *, int, struct tls_session **,
+	    char *, size_t);
+void	 tls_session_free(struct tls_session *);
+int	 tls_session_handshake(struct tls_session *, char *, size_t);
+int	 tls_session_read(struct tls_session *, void *, size_t, size_t *,
+	    char *, size_t);
+int	 tls_session_write(struct tls_session *, const void *, size_t,
+	    size_t *, char *, size_t);
+int	 tls_session_pending(const struct tls_session *);
+void	 tls_session_close(struct tls_session *);
+void	 tls_session_describe(const struct tls_session *, char *, size_t);
 
 /* io.c */
 

@@ -15,6 +15,16 @@
  * which keeps that order. Batches are answered in order, one answer
  * each, so a FIFO of in-flight batches maps every answer to its records.
  *
+ * A tls: endpoint adds a state between the TCP connect and the Hello:
+ * the TLS handshake (tls.c), bounded by the connect deadline. From then
+ * on every byte goes through the session, whose reads may need the
+ * socket writable and whose writes may need it readable: io_rd_ev and
+ * io_wr_ev say which readiness each side waits for (POLLIN and POLLOUT
+ * without TLS), and bytes the session decrypted but io_read() has not
+ * taken yet are read before polling, since no readiness would announce
+ * them. A failed handshake or certificate check is a failed connection
+ * like any other: logged with OpenSSL's reason, then the backoff.
+ *
  * It never blocks on anything but poll() and the spool's fsync, and
  * reports through client_log() only.
  */
@@ -55,6 +65,7 @@
 enum io_state {
 	IO_DISCONNECTED = 0,
 	IO_CONNECTING,
+	IO_TLS,		/* TLS handshake */
 	IO_HELLO,
 	IO_READY,
 	IO_FENCED,
@@ -82,6 +93,7 @@ struct io {
 	char		*io_host;
 	char		*io_port;
 	char		*io_endpoint;
+	struct tls_context *io_tls_ctx;	/* tls: endpoints only */
 	size_t		 io_batch_max;
 	uint32_t	 io_linger_us;
 	uint32_t	 io_connect_timeout_ms;
@@ -101,6 +113,9 @@ struct io {
 
 	/* Everything below belongs to the I/O thread. */
 	int		 io_fd;
+	struct tls_session *io_tls;	/* the connection's, with TLS */
+	short		 io_rd_ev;	/* what a read waits for */
+	short		 io_wr_ev;	/* what a write waits for */
 	int		 io_state;
 	struct backoff	 io_backoff;
 	uint64_t	 io_retry_at;	/* us, monotonic */
@@ -140,7 +155,7 @@ struct io {
 };
 
 static const char *const io_state_names[IO_STATE_MAX] = {
-	"disconnected", "connecting", "hello", "ready", "fenced"
+	"disconnected", "connecting", "tls", "hello", "ready", "fenced"
 };
 
 /* Changes the connection state; the only place that assigns it. */
@@ -157,8 +172,9 @@ io_set_state(struct io *io, int state)
 }
 
 /*
- * Checks an endpoint ("unix:PATH" or "tcp:HOST:PORT"). Returns 0, or -1
- * with a message in err.
+ * Checks an endpoint ("unix:PATH", "tcp:HOST:PORT" or "tls:HOST:PORT";
+ * HOST may be an IPv6 address in brackets). Returns 0, or -1 with a
+ * message in err.
  */
 int
 io_parse_endpoint(const char *ep, char *err, size_t errlen)
@@ -181,12 +197,12 @@ io_parse_endpoint(const char *ep, char *err, size_t errlen)
 		}
 		return 0;
 	}
-	if (strncmp(ep, "tcp:", 4) == 0) {
+	if (strncmp(ep, "tcp:", 4) == 0 || strncmp(ep, "tls:", 4) == 0) {
 		p = ep + 4;
 		colon = strrchr(p, ':');
 		if (colon == NULL || colon == p) {
 			snprintf(err, errlen, "endpoint '%s': expected "
-			    "tcp:HOST:PORT", ep);
+			    "%.3s:HOST:PORT", ep, ep);
 			return -1;
 		}
 		errno = 0;
@@ -204,8 +220,8 @@ io_parse_endpoint(const char *ep, char *err, size_t errlen)
 		}
 		return 0;
 	}
-	snprintf(err, errlen, "endpoint '%s': expected unix:PATH or "
-	    "tcp:HOST:PORT", ep);
+	snprintf(err, errlen, "endpoint '%s': expected unix:PATH, "
+	    "tcp:HOST:PORT or tls:HOST:PORT", ep);
 	return -1;
 }
 
@@ -213,7 +229,9 @@ io_parse_endpoint(const char *ep, char *err, size_t errlen)
  * Creates the I/O state of a handle (the thread starts with
  * io_start()). The endpoint must have passed io_parse_endpoint().
  * old_frames is the number of frames a predecessor left in the spool.
- * Returns 0 or an errno.
+ * A tls: endpoint gets its TLS context here, from the options' files.
+ * Returns 0 or an errno; for a TLS file or name that cannot be used,
+ * an errno or ALGAUDIT_EINVAL after logging why (naming the file).
  */
 int
 io_new(struct algaudit_client *c, const char *endpoint, const char *producer,
@@ -222,11 +240,14 @@ io_new(struct algaudit_client *c, const char *endpoint, const char *producer,
 {
 	struct io *io;
 	const char *hp, *colon;
+	char err[512];
 	size_t hlen;
 	int rc = ENOMEM;
 
 	if ((io = calloc(1, sizeof(*io))) == NULL)
 		return ENOMEM;
+	io->io_rd_ev = POLLIN;
+	io->io_wr_ev = POLLOUT;
 	io->io_c = c;
 	io->io_q = q;
 	io->io_sp = sp;
@@ -261,7 +282,15 @@ io_new(struct algaudit_client *c, const char *endpoint, const char *producer,
 		if ((io->io_host = strndup(hp, hlen)) == NULL ||
 		    (io->io_port = strdup(colon + 1)) == NULL)
 			goto fail;
+		if (strncmp(endpoint, "tls:", 4) == 0 &&
+		    (rc = tls_context_new(opts, io->io_host,
+		    &io->io_tls_ctx, err, sizeof(err))) != 0) {
+			client_log(c, ALGAUDIT_LOG_ERROR, "%s: %s", endpoint,
+			    err);
+			goto fail;
+		}
 	}
+	rc = ENOMEM;
 	if ((io->io_in = malloc(io->io_in_max + FRAME_HEADER_LEN)) == NULL ||
 	    (io->io_fifo = calloc(IO_MAX_INFLIGHT, sizeof(*io->io_fifo))) ==
 	    NULL)
@@ -292,6 +321,8 @@ io_free(struct io *io)
 {
 	if (io == NULL)
 		return;
+	tls_session_free(io->io_tls);
+	tls_context_free(io->io_tls_ctx);
 	if (io->io_fd != -1)
 		close(io->io_fd);
 	if (io->io_wakefd != -1)
@@ -486,6 +517,13 @@ io_disconnect(struct io *io, uint64_t now)
 {
 	uint32_t delay;
 
+	if (io->io_tls != NULL) {
+		tls_session_close(io->io_tls);
+		tls_session_free(io->io_tls);
+		io->io_tls = NULL;
+	}
+	io->io_rd_ev = POLLIN;
+	io->io_wr_ev = POLLOUT;
 	if (io->io_fd != -1) {
 		close(io->io_fd);
 		io->io_fd = -1;
@@ -514,7 +552,8 @@ io_disconnect(struct io *io, uint64_t now)
 static void
 io_fail(struct io *io, uint64_t now, int level, const char *what)
 {
-	if (io->io_state == IO_CONNECTING && io->io_failures++ > 0)
+	if ((io->io_state == IO_CONNECTING || io->io_state == IO_TLS) &&
+	    io->io_failures++ > 0)
 		level = ALGAUDIT_LOG_DEBUG;
 	client_log(io->io_c, level, "%s: %s", io->io_endpoint, what);
 	io_disconnect(io, now);
@@ -555,6 +594,63 @@ io_sockopts(struct io *io, int fd)
 		(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one,
 		    sizeof(one));
 	(void)one;
+}
+
+/*
+ * Advances the TLS handshake; once it is complete, sends the Hello. A
+ * failure (the daemon's certificate refused, no TLS 1.3, an alert) is
+ * a failed connection attempt.
+ */
+static void
+io_tls_step(struct io *io, uint64_t now)
+{
+	char msg[512];
+
+	switch (tls_session_handshake(io->io_tls, msg, sizeof(msg))) {
+	case TLS_OK:
+		tls_session_describe(io->io_tls, msg, sizeof(msg));
+		client_log(io->io_c, ALGAUDIT_LOG_DEBUG, "%s: tls: %s, "
+		    "verified for %s", io->io_endpoint, msg,
+		    tls_context_name(io->io_tls_ctx));
+		io->io_rd_ev = POLLIN;
+		io_hello(io, now);
+		break;
+	case TLS_WANT_READ:
+		io->io_rd_ev = POLLIN;
+		break;
+	case TLS_WANT_WRITE:
+		io->io_rd_ev = POLLOUT;
+		break;
+	case TLS_CLOSED:
+		io_fail(io, now, ALGAUDIT_LOG_ERROR, "tls: handshake: "
+		    "connection closed by the daemon");
+		break;
+	default:
+		io_fail(io, now, ALGAUDIT_LOG_ERROR, msg);
+		break;
+	}
+}
+
+/*
+ * The socket is connected: starts the TLS handshake on a tls: endpoint
+ * (within the connect deadline), else sends the Hello.
+ */
+static void
+io_connected(struct io *io, uint64_t now)
+{
+	char msg[512];
+
+	if (io->io_tls_ctx == NULL) {
+		io_hello(io, now);
+		return;
+	}
+	if (tls_session_new(io->io_tls_ctx, io->io_fd, &io->io_tls, msg,
+	    sizeof(msg)) != 0) {
+		io_fail(io, now, ALGAUDIT_LOG_ERROR, msg);
+		return;
+	}
+	io_set_state(io, IO_TLS);
+	io_tls_step(io, now);
 }
 
 /* Starts a non-blocking connection attempt. */
@@ -620,7 +716,7 @@ progress:
 	return;
 connected:
 	io->io_fd = fd;
-	io_hello(io, now);
+	io_connected(io, now);
 	return;
 fail:
 	if (fd != -1)
@@ -646,7 +742,53 @@ io_connect_done(struct io *io, uint64_t now)
 		io_fail(io, now, ALGAUDIT_LOG_WARNING, msg);
 		return;
 	}
-	io_hello(io, now);
+	io_connected(io, now);
+}
+
+/*
+ * Sends up to len bytes of buf on the connection, through TLS when it
+ * has it. Returns the count sent, -1 when nothing can be sent now
+ * (io_wr_ev says what to wait for), or -2 when the connection failed
+ * (why in msg; the caller calls io_fail()).
+ */
+static ssize_t
+io_send(struct io *io, const uint8_t *buf, size_t len, char *msg,
+    size_t msglen)
+{
+	ssize_t n;
+	size_t done;
+
+	if (io->io_tls != NULL) {
+		switch (tls_session_write(io->io_tls, buf, len, &done, msg,
+		    msglen)) {
+		case TLS_OK:
+			io->io_wr_ev = POLLOUT;
+			return (ssize_t)done;
+		case TLS_WANT_WRITE:
+			io->io_wr_ev = POLLOUT;
+			return -1;
+		case TLS_WANT_READ:
+			io->io_wr_ev = POLLIN;
+			return -1;
+		case TLS_CLOSED:
+			snprintf(msg, msglen, "connection closed by the "
+			    "daemon");
+			return -2;
+		default:
+			return -2;
+		}
+	}
+	for (;;) {
+		n = send(io->io_fd, buf, len, MSG_NOSIGNAL);
+		if (n >= 0)
+			return n;
+		if (errno == EINTR)
+			continue;
+		if (errno == EAGAIN || errno == EWOULDBLOCK)
+			return -1;
+		snprintf(msg, msglen, "send: %s", strerror(errno));
+		return -2;
+	}
 }
 
 /*
@@ -657,21 +799,18 @@ io_connect_done(struct io *io, uint64_t now)
 static int
 io_write(struct io *io, uint64_t now)
 {
-	char msg[256];
+	char msg[512];
 	ssize_t n;
 
 	while (io->io_out_off < io->io_out_len) {
-		n = send(io->io_fd, io->io_out + io->io_out_off,
-		    io->io_out_len - io->io_out_off, MSG_NOSIGNAL);
+		n = io_send(io, io->io_out + io->io_out_off,
+		    io->io_out_len - io->io_out_off, msg, sizeof(msg));
 		if (n >= 0) {
 			io->io_out_off += (size_t)n;
 			continue;
 		}
-		if (errno == EINTR)
-			continue;
-		if (errno == EAGAIN || errno == EWOULDBLOCK)
+		if (n == -1)
 			return 1;
-		snprintf(msg, sizeof(msg), "send: %s", strerror(errno));
 		io_fail(io, now, ALGAUDIT_LOG_WARNING, msg);
 		return -1;
 	}
@@ -1297,31 +1436,75 @@ io_on_frame(struct io *io, const uint8_t *body, size_t len, uint64_t now)
 	frame_free_server(&fa, sf);
 }
 
-/* Reads from the daemon and handles every whole frame received. */
+/*
+ * Receives up to len bytes from the connection into buf, through TLS
+ * when it has it. Returns the count, 0 at end of file, -1 when there is
+ * nothing to read now (io_rd_ev says what to wait for), or -2 when the
+ * connection failed (why in msg).
+ */
+static ssize_t
+io_recv(struct io *io, uint8_t *buf, size_t len, char *msg, size_t msglen)
+{
+	ssize_t n;
+	size_t done;
+
+	if (io->io_tls != NULL) {
+		switch (tls_session_read(io->io_tls, buf, len, &done, msg,
+		    msglen)) {
+		case TLS_OK:
+			io->io_rd_ev = POLLIN;
+			return (ssize_t)done;
+		case TLS_WANT_READ:
+			io->io_rd_ev = POLLIN;
+			return -1;
+		case TLS_WANT_WRITE:
+			io->io_rd_ev = POLLOUT;
+			return -1;
+		case TLS_CLOSED:
+			return 0;
+		default:
+			return -2;
+		}
+	}
+	for (;;) {
+		n = recv(io->io_fd, buf, len, 0);
+		if (n >= 0)
+			return n;
+		if (errno == EINTR)
+			continue;
+		if (errno == EAGAIN || errno == EWOULDBLOCK)
+			return -1;
+		snprintf(msg, msglen, "recv: %s", strerror(errno));
+		return -2;
+	}
+}
+
+/*
+ * Reads from the daemon and handles every whole frame received, until
+ * nothing is left to read: with TLS, that includes what the session
+ * holds decrypted.
+ */
 static void
 io_read(struct io *io, uint64_t now)
 {
-	char msg[256];
+	char msg[512];
 	size_t need, off;
 	ssize_t n;
 	int rc;
 
 	for (;;) {
-		n = recv(io->io_fd, io->io_in + io->io_in_len,
-		    io->io_in_max + FRAME_HEADER_LEN - io->io_in_len, 0);
+		n = io_recv(io, io->io_in + io->io_in_len,
+		    io->io_in_max + FRAME_HEADER_LEN - io->io_in_len, msg,
+		    sizeof(msg));
 		if (n == 0) {
 			io_fail(io, now, io->io_state == IO_FENCED ?
 			    ALGAUDIT_LOG_DEBUG : ALGAUDIT_LOG_WARNING,
 			    "connection closed by the daemon");
 			return;
 		}
+		if (n == -1)
+			return;
 		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			if (errno == EAGAIN || errno == EWOULDBLOCK)
-				return;
-			snprintf(msg, sizeof(msg), "recv: %s",
-			    strerror(errno));
 			io_fail(io, now, ALGAUDIT_LOG_WARNING, msg);
 			return;
 		}
@@ -1374,6 +1557,7 @@ io_timeout(struct io *io, uint64_t now)
 		at = io->io_retry_at;
 		break;
 	case IO_CONNECTING:
+	case IO_TLS:
 	case IO_HELLO:
 		at = io->io_deadline;
 		break;
@@ -1409,7 +1593,7 @@ io_main(void *arg)
 	struct io *io = arg;
 	struct pollfd pfd[2];
 	uint64_t now, junk;
-	int timeout, nfds;
+	int timeout, nfds, pending;
 
 	io->io_ring_send = queue_tail(io->io_q);
 	for (;;) {
@@ -1421,19 +1605,27 @@ io_main(void *arg)
 		if (io->io_state == IO_DISCONNECTED && now >= io->io_retry_at)
 			io_connect(io, now);
 		if ((io->io_state == IO_CONNECTING ||
-		    io->io_state == IO_HELLO) && now >= io->io_deadline)
+		    io->io_state == IO_TLS || io->io_state == IO_HELLO) &&
+		    now >= io->io_deadline)
 			io_fail(io, now, ALGAUDIT_LOG_WARNING,
 			    io->io_state == IO_CONNECTING ? "connect timed "
-			    "out" : "no Welcome from the daemon in time");
+			    "out" : io->io_state == IO_TLS ? "tls: handshake "
+			    "timed out" : "no Welcome from the daemon in "
+			    "time");
 		if (io->io_state != IO_FENCED)
 			io_loss_record(io);
 		io_pressure(io, now);
 		if (io->io_out_len > 0 && io->io_fd != -1 &&
-		    io->io_state != IO_CONNECTING)
+		    io->io_state != IO_CONNECTING && io->io_state != IO_TLS)
 			(void)io_write(io, now);
 		io_fill(io, now);
 
 		timeout = io_timeout(io, now);
+		/* Decrypted bytes no readiness will announce: read now. */
+		pending = io->io_tls != NULL && io->io_state != IO_TLS &&
+		    tls_session_pending(io->io_tls);
+		if (pending)
+			timeout = 0;
 		if (timeout == -1) {
 			atomic_store(&io->io_idle, 1);
 			/* Dekker with io_published(): look once more. */
@@ -1449,10 +1641,15 @@ io_main(void *arg)
 		pfd[0].revents = 0;
 		if (io->io_fd != -1) {
 			pfd[1].fd = io->io_fd;
-			pfd[1].events = POLLIN;
-			if (io->io_state == IO_CONNECTING ||
-			    io->io_out_len > 0)
-				pfd[1].events |= POLLOUT;
+			/*
+			 * Without TLS io_rd_ev is POLLIN and io_wr_ev
+			 * POLLOUT; a TLS read may wait for POLLOUT and a
+			 * write for POLLIN (and then must not ask for
+			 * POLLOUT, which would wake the loop for nothing).
+			 */
+			pfd[1].events = io->io_rd_ev;
+			if (io->io_out_len > 0)
+				pfd[1].events |= io->io_wr_ev;
 			if (io->io_state == IO_CONNECTING)
 				pfd[1].events = POLLOUT;
 			pfd[1].revents = 0;
@@ -1465,15 +1662,19 @@ io_main(void *arg)
 		now = client_now_us();
 		if (pfd[0].revents & POLLIN)
 			(void)read(io->io_wakefd, &junk, sizeof(junk));
+		if (nfds == 2 && pending)
+			pfd[1].revents |= io->io_rd_ev;
 		if (nfds == 2 && io->io_fd != -1 && pfd[1].revents != 0) {
 			if (io->io_state == IO_CONNECTING)
 				io_connect_done(io, now);
+			else if (io->io_state == IO_TLS)
+				io_tls_step(io, now);
 			else {
-				if (pfd[1].revents & (POLLIN | POLLERR |
+				if (pfd[1].revents & (io->io_rd_ev | POLLERR |
 				    POLLHUP))
 					io_read(io, now);
 				if (io->io_fd != -1 && io->io_out_len > 0 &&
-				    (pfd[1].revents & POLLOUT))
+				    (pfd[1].revents & io->io_wr_ev))
 					(void)io_write(io, now);
 			}
 		}

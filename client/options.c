@@ -5,10 +5,12 @@
  * Each setter checks its range and leaves the object unchanged when it
  * refuses a value. The object is plain data; algaudit_open() copies it
  * (options_copy()) so the caller may free or reuse it at once. Checks
- * that combine several options (the spool policy needs a directory)
- * belong to algaudit_open().
+ * that combine several options (the spool policy needs a directory,
+ * TLS options need a tls: endpoint) belong to algaudit_open(); the TLS
+ * files are read there too (tls.c), not here.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -35,24 +37,54 @@ options_defaults(struct algaudit_options *opts)
 	opts->o_leaf_hashes = 0;
 }
 
-/* Copies src into dst (which holds nothing); returns 0 or ENOMEM. */
-int
-options_copy(struct algaudit_options *dst, const struct algaudit_options *src)
+/* Copies string src into *dst (NULL stays NULL); returns 0 or ENOMEM. */
+static int
+options_strdup(char **dst, const char *src)
 {
-	*dst = *src;
-	dst->o_spool_dir = NULL;
-	if (src->o_spool_dir != NULL &&
-	    (dst->o_spool_dir = strdup(src->o_spool_dir)) == NULL)
+	*dst = NULL;
+	if (src != NULL && (*dst = strdup(src)) == NULL)
 		return ENOMEM;
 	return 0;
 }
 
-/* Frees what an options value owns (the spool directory). */
+/*
+ * Copies src into dst (which holds nothing); returns 0 or ENOMEM (dst
+ * then owns what was copied; options_clear() frees it).
+ */
+int
+options_copy(struct algaudit_options *dst, const struct algaudit_options *src)
+{
+	*dst = *src;
+	dst->o_spool_dir = dst->o_tls_ca = dst->o_tls_cert = NULL;
+	dst->o_tls_key = dst->o_tls_name = NULL;
+	if (options_strdup(&dst->o_spool_dir, src->o_spool_dir) != 0 ||
+	    options_strdup(&dst->o_tls_ca, src->o_tls_ca) != 0 ||
+	    options_strdup(&dst->o_tls_cert, src->o_tls_cert) != 0 ||
+	    options_strdup(&dst->o_tls_key, src->o_tls_key) != 0 ||
+	    options_strdup(&dst->o_tls_name, src->o_tls_name) != 0)
+		return ENOMEM;
+	return 0;
+}
+
+/* Frees what an options value owns (the spool directory, TLS files). */
 void
 options_clear(struct algaudit_options *opts)
 {
 	free(opts->o_spool_dir);
-	opts->o_spool_dir = NULL;
+	free(opts->o_tls_ca);
+	free(opts->o_tls_cert);
+	free(opts->o_tls_key);
+	free(opts->o_tls_name);
+	opts->o_spool_dir = opts->o_tls_ca = opts->o_tls_cert = NULL;
+	opts->o_tls_key = opts->o_tls_name = NULL;
+}
+
+/* Returns 1 when any TLS option is set. */
+int
+options_has_tls(const struct algaudit_options *opts)
+{
+	return opts->o_tls_ca != NULL || opts->o_tls_cert != NULL ||
+	    opts->o_tls_key != NULL || opts->o_tls_name != NULL;
 }
 
 int
@@ -195,5 +227,65 @@ algaudit_options_set_receipts(struct algaudit_options *opts,
 	if (opts == NULL)
 		return ALGAUDIT_EINVAL;
 	opts->o_leaf_hashes = leaf_hashes != 0;
+	return 0;
+}
+
+/* Checks a TLS file name: NULL, or 1 to PATH_MAX - 1 bytes. */
+static int
+options_tls_path_ok(const char *path)
+{
+	return path == NULL || (*path != '\0' && strlen(path) < PATH_MAX);
+}
+
+int
+algaudit_options_set_tls(struct algaudit_options *opts, const char *ca_file,
+    const char *cert_file, const char *key_file)
+{
+	char *ca = NULL, *cert = NULL, *key = NULL;
+
+	if (opts == NULL || !options_tls_path_ok(ca_file) ||
+	    !options_tls_path_ok(cert_file) || !options_tls_path_ok(key_file) ||
+	    (cert_file == NULL) != (key_file == NULL))
+		return ALGAUDIT_EINVAL;
+	if (options_strdup(&ca, ca_file) != 0 ||
+	    options_strdup(&cert, cert_file) != 0 ||
+	    options_strdup(&key, key_file) != 0) {
+		free(ca);
+		free(cert);
+		free(key);
+		return ENOMEM;
+	}
+	free(opts->o_tls_ca);
+	free(opts->o_tls_cert);
+	free(opts->o_tls_key);
+	opts->o_tls_ca = ca;
+	opts->o_tls_cert = cert;
+	opts->o_tls_key = key;
+	return 0;
+}
+
+int
+algaudit_options_set_tls_server_name(struct algaudit_options *opts,
+    const char *name)
+{
+	char *copy = NULL;
+	size_t i, len;
+
+	if (opts == NULL)
+		return ALGAUDIT_EINVAL;
+	if (name != NULL) {
+		len = strlen(name);
+		if (len == 0 || len > OPTIONS_TLS_NAME_MAX)
+			return ALGAUDIT_EINVAL;
+		/* A DNS name or an address: printable ASCII, no space. */
+		for (i = 0; i < len; i++)
+			if ((unsigned char)name[i] <= 0x20 ||
+			    (unsigned char)name[i] >= 0x7f)
+				return ALGAUDIT_EINVAL;
+		if ((copy = strdup(name)) == NULL)
+			return ENOMEM;
+	}
+	free(opts->o_tls_name);
+	opts->o_tls_name = copy;
 	return 0;
 }

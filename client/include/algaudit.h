@@ -292,6 +292,39 @@ ALGAUDIT_API int algaudit_options_set_ack_level(struct algaudit_options *opts,
 ALGAUDIT_API int algaudit_options_set_receipts(struct algaudit_options *opts,
     int leaf_hashes);
 
+/**
+ * Sets the TLS files of a tls:HOST:PORT endpoint (TLS 1.3 only; see
+ * docs/CLIENT.md, "TLS"). The files are only named here: algaudit_open()
+ * reads and checks them, and fails if one is missing or unusable.
+ * Default: no files (the system's trust store, no client certificate).
+ * @param[in] ca_file PEM file of the CA certificates the daemon's
+ *     certificate must chain to; NULL: the system's default trust
+ *     store. Copied.
+ * @param[in] cert_file PEM file of the client certificate (followed by
+ *     its intermediate CA certificates, if any), for a daemon that
+ *     requires one; NULL: none. Copied.
+ * @param[in] key_file PEM file of the certificate's private key, not
+ *     encrypted; NULL exactly when cert_file is NULL. Copied.
+ * All three NULL removes the setting.
+ * @return 0, ALGAUDIT_EINVAL (opts NULL, an empty name, or only one of
+ *     cert_file and key_file), or ENOMEM (opts unchanged).
+ */
+ALGAUDIT_API int algaudit_options_set_tls(struct algaudit_options *opts,
+    const char *ca_file, const char *cert_file, const char *key_file);
+
+/**
+ * Sets the name the daemon's TLS certificate must carry: a DNS name
+ * (matched against its subject alternative names, and sent as Server
+ * Name Indication) or an IPv4 or IPv6 address (matched against its IP
+ * address entries). Default: the HOST of the tls:HOST:PORT endpoint.
+ * @param[in] name 1 to 255 printable ASCII bytes without spaces;
+ *     copied. NULL removes the setting.
+ * @return 0, ALGAUDIT_EINVAL (opts NULL, or name empty, too long or
+ *     not printable), or ENOMEM (opts unchanged).
+ */
+ALGAUDIT_API int algaudit_options_set_tls_server_name(
+    struct algaudit_options *opts, const char *name);
+
 /** @} */
 
 /** @name Records */
@@ -412,8 +445,13 @@ ALGAUDIT_API int algaudit_subject_hash(const void *key, size_t keylen,
 /**
  * Opens a handle and starts its I/O thread, which connects in the
  * background: a daemon that is down at open time is not an error;
- * records queue (or spool) until it is up.
- * @param[in] endpoint "unix:PATH" or "tcp:HOST:PORT"; copied.
+ * records queue (or spool) until it is up. Neither is a daemon whose
+ * TLS certificate fails verification (or that refuses ours): each
+ * attempt fails, the log callback says why, and the handle retries
+ * with the backoff.
+ * @param[in] endpoint "unix:PATH", "tcp:HOST:PORT" or "tls:HOST:PORT"
+ *     (TCP with TLS 1.3, see algaudit_options_set_tls(); an IPv6 HOST
+ *     in brackets, "tls:[::1]:7443"); copied.
  * @param[in] producer_id stable name of this producing application
  *     instance (1 to 128 printable ASCII bytes, no space); copied.
  * @param[in] opts options, or NULL for the defaults; copied, the caller
@@ -421,10 +459,14 @@ ALGAUDIT_API int algaudit_subject_hash(const void *key, size_t keylen,
  * @param[out] out the handle; close it with algaudit_close().
  *     Unchanged on error.
  * @return 0, ALGAUDIT_EINVAL (bad endpoint, producer id or option
- *     combination; the options' log callback, if any, gets a message
- *     naming what is wrong), ALGAUDIT_ESPOOL (spool directory unusable,
- *     or its spool file held by another handle; the callback says why),
- *     ENOMEM, or an errno from creating the thread.
+ *     combination, e.g. TLS options with an endpoint other than tls:;
+ *     a TLS file that holds no usable certificate or key, a key that
+ *     does not match its certificate; the options' log callback, if
+ *     any, gets a message naming what is wrong, and the file),
+ *     ALGAUDIT_ESPOOL (spool directory unusable, or its spool file held
+ *     by another handle; the callback says why), ENOENT, EACCES or
+ *     another errno (a TLS file cannot be opened; the callback names
+ *     it), ENOMEM, or an errno from creating the thread.
  */
 ALGAUDIT_API int algaudit_open(const char *endpoint, const char *producer_id,
     const struct algaudit_options *opts, struct algaudit_client **out);

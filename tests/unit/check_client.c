@@ -1098,8 +1098,8 @@ START_TEST(test_open_bad_args)
 	ck_assert_int_eq(algaudit_options_set_log(o, keep_log, last), 0);
 	ck_assert_int_eq(algaudit_open("udp:x", "p1", o, &c),
 	    ALGAUDIT_EINVAL);
-	ck_assert_str_eq(last, "endpoint 'udp:x': expected unix:PATH or "
-	    "tcp:HOST:PORT");
+	ck_assert_str_eq(last, "endpoint 'udp:x': expected unix:PATH, "
+	    "tcp:HOST:PORT or tls:HOST:PORT");
 	ck_assert_int_eq(algaudit_open("unix:/x", "p 1", o, &c),
 	    ALGAUDIT_EINVAL);
 	ck_assert_str_eq(last, "producer_id: byte 1 is not printable ASCII");
