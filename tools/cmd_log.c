@@ -47,13 +47,23 @@ static const char cmd_log_help[] =
 "purpose, trace_id, decision_id, labels {key: value}. Unknown keys and\n"
 "wrong types are errors.\n"
 "\n"
-"  --connect ENDPOINT   the daemon: unix:PATH (or tcp:HOST:PORT)\n"
+"  --connect ENDPOINT   the daemon: unix:PATH, tcp:HOST:PORT or\n"
+"                       tls:HOST:PORT (TLS 1.3)\n"
 "  --producer NAME      producer id: 1-128 printable ASCII, no space\n"
 "  --timeout SEC        how long to wait for the daemon to confirm\n"
 "                       the records durable (default 30)\n"
 "  --spool DIR          keep records the daemon did not take in DIR;\n"
 "                       the next run with the same DIR and NAME sends\n"
 "                       them first\n"
+"  --tls-ca FILE        with tls:, the CA certificates (PEM) the\n"
+"                       daemon's certificate must chain to (default:\n"
+"                       the system's trust store)\n"
+"  --tls-cert FILE      with tls:, the client certificate (PEM) for a\n"
+"                       daemon that requires one; needs --tls-key\n"
+"  --tls-key FILE       with tls:, the certificate's key (PEM)\n"
+"  --tls-server-name NAME  with tls:, the DNS name or IP address the\n"
+"                       daemon's certificate must carry (default:\n"
+"                       the endpoint's HOST)\n"
 "  -v, --verbose        report the library's warnings, and the count\n"
 "                       of durable records at the end; -vv adds the\n"
 "                       library's informational messages\n"
@@ -153,10 +163,33 @@ cmd_log_blank(const char *s, size_t len)
 	return 1;
 }
 
+/* The TLS options of a run: NULL where not given. */
+struct cmd_log_tls {
+	const char	*ct_ca;
+	const char	*ct_cert;
+	const char	*ct_key;
+	const char	*ct_name;
+};
+
+/* Returns 1 when name cannot be a TLS server name for the library. */
+static int
+cmd_log_bad_name(const char *name)
+{
+	size_t i, len = strlen(name);
+
+	if (len == 0 || len > 255)
+		return 1;
+	for (i = 0; i < len; i++)
+		if ((unsigned char)name[i] <= 0x20 ||
+		    (unsigned char)name[i] >= 0x7f)
+			return 1;
+	return 0;
+}
+
 /* Creates the library options of this run. Returns 0 or an error. */
 static int
 cmd_log_options(struct algaudit_options **out, uint32_t timeout_ms,
-    const char *spool, struct cmd_log_diag *d)
+    const char *spool, const struct cmd_log_tls *t, struct cmd_log_diag *d)
 {
 	struct algaudit_options *o = NULL;
 	int rc;
@@ -175,6 +208,9 @@ cmd_log_options(struct algaudit_options **out, uint32_t timeout_ms,
 	    (spool != NULL &&
 	    (rc = algaudit_options_set_spool(o, spool, 0)) != 0) ||
 	    (rc = algaudit_options_set_close_timeout(o, 0)) != 0 ||
+	    (rc = algaudit_options_set_tls(o, t->ct_ca, t->ct_cert,
+	    t->ct_key)) != 0 ||
+	    (rc = algaudit_options_set_tls_server_name(o, t->ct_name)) != 0 ||
 	    (rc = algaudit_options_set_log(o, cmd_log_diag_cb, d)) != 0) {
 		algaudit_options_free(o);
 		return rc;
@@ -333,10 +369,15 @@ cmd_log(int argc, char **argv)
 		{ "timeout", required_argument, NULL, 't' },
 		{ "spool", required_argument, NULL, 's' },
 		{ "verbose", no_argument, NULL, 'v' },
+		{ "tls-ca", required_argument, NULL, 'A' },
+		{ "tls-cert", required_argument, NULL, 'C' },
+		{ "tls-key", required_argument, NULL, 'K' },
+		{ "tls-server-name", required_argument, NULL, 'N' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct cmd_log_diag diag;
+	struct cmd_log_tls tls;
 	struct algaudit_options *opts = NULL;
 	struct algaudit_client *cl = NULL;
 	const char *endpoint = NULL, *producer = NULL, *spool = NULL;
@@ -346,6 +387,7 @@ cmd_log(int argc, char **argv)
 	int c, rc, ex;
 
 	memset(&diag, 0, sizeof(diag));
+	memset(&tls, 0, sizeof(tls));
 	optind = 0;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "+:hv", longopts, NULL)) != -1) {
@@ -366,6 +408,18 @@ cmd_log(int argc, char **argv)
 		case 'v':
 			diag.cd_verbose++;
 			break;
+		case 'A':
+			tls.ct_ca = optarg;
+			break;
+		case 'C':
+			tls.ct_cert = optarg;
+			break;
+		case 'K':
+			tls.ct_key = optarg;
+			break;
+		case 'N':
+			tls.ct_name = optarg;
+			break;
 		case 'h':
 			cli_help(CMD_LOG_USAGE, cmd_log_help);
 		default:
@@ -378,9 +432,27 @@ cmd_log(int argc, char **argv)
 	if (endpoint == NULL)
 		cli_usage(CMD_LOG_USAGE, "--connect: required");
 	if (strncmp(endpoint, "unix:", 5) != 0 &&
-	    strncmp(endpoint, "tcp:", 4) != 0)
+	    strncmp(endpoint, "tcp:", 4) != 0 &&
+	    strncmp(endpoint, "tls:", 4) != 0)
 		cli_usage(CMD_LOG_USAGE, "--connect: invalid endpoint '%s' "
-		    "(unix:PATH or tcp:HOST:PORT)", endpoint);
+		    "(unix:PATH, tcp:HOST:PORT or tls:HOST:PORT)", endpoint);
+	if ((tls.ct_ca != NULL || tls.ct_cert != NULL ||
+	    tls.ct_key != NULL || tls.ct_name != NULL) &&
+	    strncmp(endpoint, "tls:", 4) != 0)
+		cli_usage(CMD_LOG_USAGE, "--tls-*: only for a tls:HOST:PORT "
+		    "endpoint, not '%s'", endpoint);
+	if ((tls.ct_cert == NULL) != (tls.ct_key == NULL))
+		cli_usage(CMD_LOG_USAGE, "%s: needs %s too", tls.ct_cert !=
+		    NULL ? "--tls-cert" : "--tls-key", tls.ct_cert != NULL ?
+		    "--tls-key" : "--tls-cert");
+	if ((tls.ct_ca != NULL && *tls.ct_ca == '\0') ||
+	    (tls.ct_cert != NULL && *tls.ct_cert == '\0') ||
+	    (tls.ct_key != NULL && *tls.ct_key == '\0'))
+		cli_usage(CMD_LOG_USAGE, "--tls-*: empty file name");
+	if (tls.ct_name != NULL && cmd_log_bad_name(tls.ct_name))
+		cli_usage(CMD_LOG_USAGE, "--tls-server-name: '%s': not a DNS "
+		    "name or IP address (1 to 255 printable ASCII bytes, no "
+		    "space)", tls.ct_name);
 	if (producer == NULL)
 		cli_usage(CMD_LOG_USAGE, "--producer: required");
 	if (record_check_producer_id(producer, err, sizeof(err)) == -1)
@@ -393,13 +465,15 @@ cmd_log(int argc, char **argv)
 		return TOOLS_EXIT_FAIL;
 	}
 	ex = TOOLS_EXIT_FAIL;
-	if ((rc = cmd_log_options(&opts, timeout_s * 1000u, spool,
+	if ((rc = cmd_log_options(&opts, timeout_s * 1000u, spool, &tls,
 	    &diag)) != 0) {
 		cli_warnx("log", "%s", algaudit_strerror(rc));
 		goto out;
 	}
 	if ((rc = algaudit_open(endpoint, producer, opts, &cl)) != 0) {
 		cli_warnx("log", "%s: %s", endpoint, algaudit_strerror(rc));
+		/* Which file, say, a TLS option named. */
+		cmd_log_diag_print(&diag);
 		cl = NULL;
 		goto out;
 	}

@@ -29,7 +29,9 @@
 
 /* Synopses, shared by the command table and the usage errors. */
 #define CMD_LOG_USAGE	"log --connect unix:PATH --producer NAME " \
-			"[--timeout SEC] [--spool DIR] [-v]"
+			"[--timeout SEC] [--spool DIR] [-v] " \
+			"[--tls-ca FILE] [--tls-cert FILE --tls-key FILE] " \
+			"[--tls-server-name NAME]"
 #define CMD_QUERY_USAGE	"query --store DIR [FILTERS] [--reverse] " \
 			"[--limit N] [--after-index N] [--count] " \
 			"[--format table|jsonl|csv] [--utc] [--follow]"

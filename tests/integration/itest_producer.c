@@ -17,6 +17,11 @@
  * leaf hash must be there) and prints the last one:
  *
  *   receipt seq S index I log_size L checkpoint_size C leaf_hash HEX
+ *
+ * --tls-ca, --tls-cert, --tls-key and --tls-server-name set the TLS
+ * options of a tls:HOST:PORT endpoint; with such an endpoint the
+ * library's errors and warnings (a refused handshake, say) go to stderr
+ * as "itest_producer: libalgaudit: MESSAGE".
  */
 #include <errno.h>
 #include <getopt.h>
@@ -305,6 +310,15 @@ producer_print_latency(struct producer *p)
 	    p->p_lat[n / 2] / 1e3, p->p_lat[n * 99 / 100] / 1e3, n);
 }
 
+/* Library log callback: errors and warnings to stderr. */
+static void
+producer_log(int level, const char *msg, void *arg)
+{
+	(void)arg;
+	if (level <= ALGAUDIT_LOG_WARNING)
+		fprintf(stderr, "itest_producer: libalgaudit: %s\n", msg);
+}
+
 static void __attribute__((noreturn))
 producer_usage(void)
 {
@@ -312,8 +326,16 @@ producer_usage(void)
 	    "NAME --count N [--threads T] [--spool DIR] [--latency] "
 	    "[--flush-timeout SEC] [--rate RECORDS_PER_S] [--queue RECORDS] "
 	    "[--block-timeout MS] [--until-efull] [--ack-level durable|"
-	    "checkpointed] [--receipts] [--sync-every K]\n"
-	    "  --count 0 only opens, flushes and closes (replays a spool)\n");
+	    "checkpointed] [--receipts] [--sync-every K] [--tls-ca FILE] "
+	    "[--tls-cert FILE --tls-key FILE] [--tls-server-name NAME]\n"
+	    "  --count 0 only opens, flushes and closes (replays a spool)\n"
+	    "  --tls-ca FILE         CA certificates (PEM) the daemon's "
+	    "must chain to\n"
+	    "  --tls-cert, --tls-key the client certificate and its key "
+	    "(PEM)\n"
+	    "  --tls-server-name     the name the daemon's certificate "
+	    "carries\n"
+	    "  (tls:HOST:PORT endpoints; library errors go to stderr)\n");
 	exit(2);
 }
 
@@ -335,6 +357,10 @@ main(int argc, char **argv)
 		{ "ack-level", required_argument, NULL, 'a' },
 		{ "receipts", no_argument, NULL, 'R' },
 		{ "sync-every", required_argument, NULL, 'S' },
+		{ "tls-ca", required_argument, NULL, 'A' },
+		{ "tls-cert", required_argument, NULL, 'C' },
+		{ "tls-key", required_argument, NULL, 'K' },
+		{ "tls-server-name", required_argument, NULL, 'N' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct producer p;
@@ -342,6 +368,8 @@ main(int argc, char **argv)
 	struct algaudit_options *opts = NULL;
 	pthread_t *tids = NULL, mon;
 	const char *endpoint = NULL, *spool = NULL;
+	const char *tls_ca = NULL, *tls_cert = NULL, *tls_key = NULL;
+	const char *tls_name = NULL;
 	uint32_t flush_s = 120, block_ms = 0;
 	uint64_t queue = 0;
 	int64_t start, end;
@@ -372,6 +400,10 @@ main(int argc, char **argv)
 			break;
 		case 'R': p.p_receipts = 1; break;
 		case 'S': p.p_sync_every = strtoull(optarg, NULL, 10); break;
+		case 'A': tls_ca = optarg; break;
+		case 'C': tls_cert = optarg; break;
+		case 'K': tls_key = optarg; break;
+		case 'N': tls_name = optarg; break;
 		default: producer_usage();
 		}
 	}
@@ -385,6 +417,15 @@ main(int argc, char **argv)
 	if ((rc = algaudit_options_set_ack_level(opts, p.p_ack_level)) != 0 ||
 	    (rc = algaudit_options_set_receipts(opts, p.p_receipts)) != 0) {
 		fprintf(stderr, "itest_producer: options: %s\n",
+		    algaudit_strerror(rc));
+		goto out;
+	}
+	if ((rc = algaudit_options_set_tls(opts, tls_ca, tls_cert,
+	    tls_key)) != 0 ||
+	    (rc = algaudit_options_set_tls_server_name(opts, tls_name)) != 0 ||
+	    (strncmp(endpoint, "tls:", 4) == 0 &&
+	    (rc = algaudit_options_set_log(opts, producer_log, NULL)) != 0)) {
+		fprintf(stderr, "itest_producer: tls: %s\n",
 		    algaudit_strerror(rc));
 		goto out;
 	}
