@@ -10,7 +10,8 @@
 # the flagged ones with an indexed filter; the metric counts exactly
 # the flagged entries, by direction; after SIGHUP raises the threshold
 # to 2 h, a record 1 h off is not flagged and one 3 h off is, while the
-# earlier flags stay; `algaudit verify` passes; an export of the
+# earlier flags stay; `algaudit verify` passes, and so does the receipt
+# of a flagged entry, which discloses its flag; an export of the
 # flagged records verifies with `verify-bundle`, discloses the flag of
 # an ordinary record and withholds that of an important one (and the
 # manifest's filter says so).
@@ -144,8 +145,14 @@ VKEY=$("$AUDIT" key --store "$STORE")
 "$AUDIT" verify --store "$STORE" --key "$VKEY" > /dev/null ||
     fail "verify with the key failed"
 
-say "an export of the flagged records verifies"
 sleep 0.3	# the last checkpoint (every entry, 100 ms) is in
+"$AUDIT" receipt --store "$STORE" --index 8 > "$T/r8.json" ||
+    fail "receipt failed"
+grep -q '"entry.clock_skewed"' "$T/r8.json" || fail "receipt: no flag unit"
+"$AUDIT" verify-receipt "$T/r8.json" --key "$VKEY" > /dev/null ||
+    fail "the receipt of a flagged entry does not verify"
+
+say "an export of the flagged records verifies"
 "$AUDIT" export --store "$STORE" --out "$T/b1" --producer shell \
     --clock-skewed --quiet > /dev/null || fail "export failed"
 "$AUDIT" verify-bundle "$T/b1" --key "$VKEY" > "$T/vout" 2> "$T/verr" ||
