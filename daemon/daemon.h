@@ -159,7 +159,7 @@ struct cfg {
 	char		 cf_tls_client_ca[CFG_PATH_MAX];	/* "": no mTLS */
 	char		 cf_metrics[CFG_ENDPOINT_MAX];	/* HOST:PORT; "" off */
 	int		 cf_metrics_remote;	/* non-loopback allowed */
-	uint64_t	 cf_clock_skew;		/* s; counted beyond it */
+	uint64_t	 cf_clock_skew;		/* s; flagged beyond it */
 	int		 cf_foreground;
 	int		 cf_verbose;
 	int		 cf_mode;		/* CFG_MODE_* */

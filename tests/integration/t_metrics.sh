@@ -18,8 +18,8 @@ start_metrics -f "$CONF"
 
 say "before any producer: valid, zero"
 scrape 0
-grep -q "promcheck: OK: 36 families" "$T/check.0" ||
-    fail "expected 36 families: $(cat "$T/check.0")"
+grep -q "promcheck: OK: 38 families" "$T/check.0" ||
+    fail "expected 38 families: $(cat "$T/check.0")"
 expect 0 algaudit_received_records_total 0
 expect 0 algaudit_log_entries 0
 expect 0 algaudit_connections_accepted_total 0
