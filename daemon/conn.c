@@ -916,7 +916,7 @@ conn_batch(struct conn *c, struct writer_batch *b)
 	d->d_pending += b->wb_mem;
 	b->wb_session_start = !c->c_submitted;
 	c->c_submitted = 1;
-	metrics_batch(d, batch, b->wb_recv_ns);
+	metrics_batch(d, batch);
 	writer_submit(d->d_writer, b);
 	return 0;
 }

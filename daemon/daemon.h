@@ -491,8 +491,7 @@ int	 metrics_new(struct daemon *);
 int	 metrics_start(struct daemon *);
 void	 metrics_free(struct daemon *);
 void	 metrics_frame(struct daemon *, size_t);
-void	 metrics_batch(struct daemon *, const Algaudit__V1__Batch *,
-	    int64_t);
+void	 metrics_batch(struct daemon *, const Algaudit__V1__Batch *);
 void	 metrics_rejected(struct daemon *, int, size_t);
 void	 metrics_error(struct daemon *, int);
 void	 metrics_tls_failed(struct daemon *);

@@ -165,17 +165,14 @@ metrics_frame(struct daemon *d, size_t len)
 }
 
 /*
- * Counts a batch handed to the writer and its records. Its receive
- * time recv_ns is not needed any more: the writer flags and counts
- * clock skew on what it stores (writer_clock_skew()).
+ * Counts a batch handed to the writer and its records (clock skew is
+ * counted by the writer on what it stores: writer_clock_skew()).
  */
 void
-metrics_batch(struct daemon *d, const Algaudit__V1__Batch *batch,
-    int64_t recv_ns)
+metrics_batch(struct daemon *d, const Algaudit__V1__Batch *batch)
 {
 	struct metrics *m = d->d_metrics;
 
-	(void)recv_ns;
 	if (m == NULL)
 		return;
 	m->m_recv_batches++;

@@ -326,8 +326,8 @@ START_TEST(test_hooks)
 	b.records = rp;
 	metrics_frame(d, 100);
 	metrics_frame(d, 23);
-	metrics_batch(d, &b, recv);
-	metrics_batch(d, &b, recv);
+	metrics_batch(d, &b);
+	metrics_batch(d, &b);
 	metrics_rejected(d, ALGAUDIT__V1__ERROR_CODE__ERROR_INVALID_RECORD, 5);
 	metrics_rejected(d, 99, 1);	/* out of range: counted as 0 */
 	metrics_rejected(d, -1, 1);
@@ -356,7 +356,7 @@ START_TEST(test_hooks)
 	ck_assert_int_gt(ms.ms_start_ns, 0);
 	/* A reload's threshold is what the gauge shows. */
 	d->d_cfg.cf_clock_skew = 1000;
-	metrics_batch(d, &b, recv);
+	metrics_batch(d, &b);
 	metrics_snapshot(d, &ms);
 	ck_assert_uint_eq(ms.ms_skew_s, 1000);
 	ck_assert_uint_eq(ms.ms_skew[0], 0);
@@ -370,7 +370,7 @@ START_TEST(test_hooks)
 	metrics_free(d);	/* NULL-safe */
 	/* Without counters the hooks do nothing. */
 	metrics_frame(d, 1);
-	metrics_batch(d, &b, recv);
+	metrics_batch(d, &b);
 	metrics_rejected(d, 3, 1);
 	metrics_error(d, 3);
 	metrics_snapshot(d, &ms);
