@@ -219,7 +219,8 @@ stop_daemon
 victim=$!
 BG_PIDS+=("$victim")
 for _ in $(seq 1 200); do
-	[ "$(du -sk "$T/spool" 2>/dev/null | cut -f1)" -gt 20000 ] && break
+	kb=$(du -sk "$T/spool" 2> /dev/null | cut -f1 || true)
+	[ "${kb:-0}" -gt 20000 ] && break
 	sleep 0.05
 done
 spooled_kb=$(du -sk "$T/spool" | cut -f1)
@@ -230,14 +231,14 @@ wait_ready
 # Kill it once the daemon has stored part of what it streams.
 for _ in $(seq 1 400); do
 	n=$("$AUDIT" query --store "$STORE" --producer prod-a-kill --count \
-	    2> /dev/null || echo 0)
-	[ "$n" -gt 2000 ] && break
+	    2> /dev/null || true)
+	[ "${n:-0}" -gt 2000 ] && break
 	sleep 0.02
 done
 kill -0 "$victim" 2> /dev/null || fail "the producer finished before the kill"
 kill -9 "$victim"
 wait "$victim" 2> /dev/null || true
-[ "$n" -gt 0 ] || fail "nothing of prod-a-kill stored before the kill"
+[ "${n:-0}" -gt 0 ] || fail "nothing of prod-a-kill stored before the kill"
 n_at_kill=$("$AUDIT" query --store "$STORE" --producer prod-a-kill --count)
 conn=$(grep "producer 'prod-a-kill'" "$DAEMON_LOG" | tail -n 1 |
     sed -n 's/.*conn \([0-9]*\):.*/\1/p')
