@@ -57,6 +57,7 @@
 #define STORE_DATA_FILE		"data.mdb"
 #define STORE_CKPT_KEY_LEN	8	/* u64 BE tree size */
 #define STORE_SLOW_MAX_MS	60000	/* longest "slow:MS" of the hook */
+#define STORE_READER_SWEEP_MS	5000	/* writer: dead readers, how often */
 
 /* Names and explanations of the STORE_E* codes, in enum order. */
 static const char *const store_errstr[] = {
@@ -752,6 +753,7 @@ store_open_env(struct store *s, const char *origin)
 			return errno == EWOULDBLOCK ? STORE_ELOCKED : errno;
 		if ((rc = mdb_reader_check(s->s_env, &dead)) != 0)
 			return store_mdb_err(s, rc);
+		atomic_store(&s->s_swept, (unsigned int)dead);
 	}
 	if ((rc = mdb_env_stat(s->s_env, &st)) != 0)
 		return store_mdb_err(s, rc);
@@ -817,6 +819,7 @@ store_open(struct store **sp, const char *dir, int flags, const char *origin)
 		return ENOMEM;
 	s->s_flags = flags;
 	atomic_init(&s->s_mdb_err, 0);
+	atomic_init(&s->s_swept, 0);
 	if ((rc = pthread_mutex_init(&s->s_lock, NULL)) != 0) {
 		free(s);
 		return rc;
@@ -982,6 +985,28 @@ fail:
 	return rc;
 }
 
+/*
+ * Writer: at most every STORE_READER_SWEEP_MS, clears the reader slots
+ * of processes that died in a read transaction, before their snapshots
+ * make the map grow; counts them for store_reader_check() to report.
+ */
+static void
+store_reader_sweep(struct store *s)
+{
+	struct timespec ts;
+	int64_t now;
+	int dead = 0;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	if (now < s->s_sweep_ms)
+		return;
+	s->s_sweep_ms = now + STORE_READER_SWEEP_MS;
+	/* A failure here is the next store_reader_check()'s to report. */
+	if (mdb_reader_check(s->s_env, &dead) == 0 && dead > 0)
+		atomic_fetch_add(&s->s_swept, (unsigned int)dead);
+}
+
 /* Opens the write transaction, growing the map first if needed. */
 int
 store_begin(struct store *s)
@@ -995,6 +1020,7 @@ store_begin(struct store *s)
 	pthread_mutex_unlock(&s->s_lock);
 	if (rc != 0)
 		return store_mdb_err(s, rc);
+	store_reader_sweep(s);
 	if ((rc = store_grow(s, 1)) != 0)
 		return rc;
 	if ((rc = mdb_txn_begin(s->s_env, NULL, 0, &s->s_txn)) != 0) {
@@ -1153,6 +1179,7 @@ store_reader_check(struct store *s, int *cleared)
 		*cleared = 0;
 	if ((rc = mdb_reader_check(s->s_env, &dead)) != 0)
 		return store_mdb_err(s, rc);
+	dead += (int)atomic_exchange(&s->s_swept, 0);
 	if (cleared != NULL)
 		*cleared = dead;
 	return 0;

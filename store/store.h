@@ -203,7 +203,8 @@ int	 store_backup(struct store *, const char *, uint64_t *);
 
 /*
  * Opens the write transaction, growing the map first when it is over
- * 75% used.
+ * 75% used; at most every 5 s it first clears dead readers' slots
+ * (store_reader_check()).
  * @return 0; STORE_ETXN (one is already open, or the store is
  *	STORE_RDONLY); ENOMEM (growing failed: the handle is unusable,
  *	close it); STORE_EIO (an earlier fatal I/O error); STORE_ELMDB.
@@ -279,12 +280,14 @@ void	 store_set_fault(struct store *, unsigned long, int);
  * Clears the reader slots left in the lock file by processes that died
  * inside a read transaction (a query killed with SIGKILL, a crash):
  * LMDB's mdb_reader_check(). Such a slot pins its snapshot, so the
- * writer can no longer reuse the pages freed since and data.mdb grows.
- * A writer's store_open() clears them once, silently; the daemon calls
- * this periodically and logs what it cleared. Any handle, any thread;
- * one pass over the reader table.
- * @param[out] cleared	if not NULL, the number of slots cleared (0 on
- *			failure).
+ * writer can no longer reuse the pages freed since and data.mdb grows
+ * (tenfold in seconds under a steady ingest). A writer also clears
+ * them by itself, silently: in store_open() and in store_begin() at
+ * most every 5 s; the daemon calls this periodically to log them. Any
+ * handle, any thread; one pass over the reader table.
+ * @param[out] cleared	if not NULL, the number of slots cleared by this
+ *			call and by the writer itself since the last call
+ *			(0 on failure).
  * @return 0; STORE_ELMDB (the lock file's mutex failed).
  */
 int	 store_reader_check(struct store *, int *);

@@ -48,6 +48,7 @@ struct store {
 	unsigned long	 s_fault_n;	/* commits until the fault; 0: off */
 	int		 s_fault_err;
 	unsigned int	 s_fault_slow_ms;	/* each commit sleeps; 0: off */
+	int64_t		 s_sweep_ms;	/* next dead-reader sweep (monotonic) */
 
 	/* Shared by the threads; see the file comment. */
 	pthread_mutex_t	 s_lock;
@@ -55,6 +56,7 @@ struct store {
 	unsigned long	 s_readers;	/* open read transactions */
 	int		 s_dead;	/* a remap failed: the map is gone */
 	atomic_int	 s_mdb_err;	/* last LMDB failure, for the message */
+	atomic_uint	 s_swept;	/* dead readers cleared, not reported */
 
 	/* Indexes (index.c). */
 	MDB_dbi		 s_ix[INDEX_NKINDS];

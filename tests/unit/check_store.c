@@ -1602,6 +1602,59 @@ START_TEST(test_reader_check_reader_handle)
 END_TEST
 
 /*
+ * Child of test_reader_sweep: a reader in another process that finds
+ * nothing left to clear; exits 0 if so.
+ */
+static int
+check_child_nothing(int wfd, int rfd)
+{
+	struct store *s;
+	int cleared = -1;
+
+	(void)wfd;
+	if (check_handshake(-1, rfd) != 0)
+		return 50;
+	if (store_open(&s, check_dir, STORE_RDONLY, NULL) != 0)
+		return 51;
+	if (store_reader_check(s, &cleared) != 0)
+		return 52;
+	store_close(s);
+	if (cleared != 0) {
+		fprintf(stderr, "child: cleared %d slots, not 0\n", cleared);
+		return 53;
+	}
+	return 0;
+}
+
+START_TEST(test_reader_sweep)
+{
+	struct check_child stale, checker;
+	struct store *s;
+	int cleared = -1;
+
+	/*
+	 * The writer's store_begin() clears a dead reader's slot by itself
+	 * (its first one at once, then every 5 s): another process finds
+	 * nothing to clear, and the writer's store_reader_check() reports
+	 * the slot once.
+	 */
+	check_spawn(&stale, check_child_stale);
+	check_spawn(&checker, check_child_nothing);
+	s = check_create("o");
+	ck_assert_int_eq(check_handshake(stale.cc_down, stale.cc_up), 0);
+	check_kill(&stale);
+	ck_assert_int_eq(check_write(s, 3, 64, NULL), 0);
+	ck_assert_int_eq(check_handshake(checker.cc_down, -1), 0);
+	check_reap(&checker);
+	ck_assert_int_eq(store_reader_check(s, &cleared), 0);
+	ck_assert_int_eq(cleared, 1);
+	ck_assert_int_eq(store_reader_check(s, &cleared), 0);
+	ck_assert_int_eq(cleared, 0);
+	store_close(s);
+}
+END_TEST
+
+/*
  * The fault hook.
  */
 
@@ -2125,6 +2178,7 @@ check_store_suite(void)
 	tcase_add_test(tc, test_reader_thread);
 	tcase_add_test(tc, test_reader_check);
 	tcase_add_test(tc, test_reader_check_reader_handle);
+	tcase_add_test(tc, test_reader_sweep);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("fault");
