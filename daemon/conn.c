@@ -24,8 +24,9 @@
  * On a tls: listener that requires client certificates the same holds
  * for the certificate's subject CN ("cn:" rules), checked once the
  * handshake has verified the certificate (tls.c) and again at the
- * Hello. Plain TCP peers, and TLS peers when no client certificate is
- * required, are not checked (the daemon says so at start).
+ * Hello. With allow rules, peers that cannot be identified (plain TCP,
+ * TLS without a verified client certificate) are refused; without
+ * rules nobody is checked (the daemon says so at start).
  *
  * Time limits: a connection must complete its Hello within
  * --handshake-timeout seconds of accept, and the first frame may be at
@@ -167,6 +168,8 @@ struct conn {
 	uint64_t		 c_batches;	/* statistics for the log */
 	uint64_t		 c_records;
 	int			 c_tls_up;	/* TLS handshake completed */
+	size_t			 c_in_limit;	/* input bytes before reading stops */
+	int			 c_in_full;	/* TLS: at c_in_limit, not reading */
 };
 
 static int	 conn_fatal(struct conn *, int, const char *, ...)
@@ -273,11 +276,46 @@ conn_update_read(struct conn *c)
 {
 	if (c->c_bev == NULL)
 		return;
-	if (conn_may_read(c, 0) && !c->c_eof &&
+	if (conn_may_read(c, 0) && !c->c_eof && !c->c_in_full &&
 	    !(c->c_pause & CONN_PAUSE_MEMORY))
 		bufferevent_enable(c->c_bev, EV_READ);
 	else
 		bufferevent_disable(c->c_bev, EV_READ);
+}
+
+/*
+ * TLS: stops reading from the socket while the input buffer holds
+ * c_in_limit bytes or more, and reads again below it. (Disabling stops
+ * only the socket: libevent still moves what OpenSSL already decrypted
+ * into the buffer, at most one TLS record more.)
+ */
+static void
+conn_in_check(struct conn *c)
+{
+	int full = c->c_inbuf >= c->c_in_limit;
+
+	if (full == c->c_in_full)
+		return;
+	c->c_in_full = full;
+	conn_update_read(c);
+}
+
+/*
+ * Caps the bytes c's input buffer may hold before reading from the
+ * socket stops. On a plain socket that is the read high watermark. Not
+ * on TLS: there libevent 2.1 stops at the watermark with decrypted
+ * bytes left inside OpenSSL and, the socket having nothing new to say,
+ * never comes back for them (libevent issues 690, 854); conn_in_check()
+ * disables reading instead.
+ */
+static void
+conn_set_in_limit(struct conn *c, size_t limit)
+{
+	c->c_in_limit = limit;
+	if (c->c_peer.p_tls)
+		conn_in_check(c);
+	else
+		bufferevent_setwatermark(c->c_bev, EV_READ, 0, limit);
 }
 
 /* Takes c off the daemon's paused list if it is on it. */
@@ -728,10 +766,11 @@ conn_who(const struct conn *c, char *buf, size_t len)
 
 /*
  * Checks c's peer against the allow rules in force: with producer NULL
- * (at accept, or once TLS verified a client certificate), whether it
- * matches any rule; else whether a rule it matches allows that producer
- * id. No rules, a plain TCP peer, or a TLS peer without a client
- * certificate to check: allowed. Returns 0, or -1 after queueing
+ * (at accept, or after the TLS handshake), whether it matches any rule;
+ * else whether a rule it matches allows that producer id. No rules:
+ * allowed. With rules, a peer the daemon cannot identify (plain TCP, TLS
+ * without a verified client certificate) is refused, or it could write
+ * as anyone the rules protect. Returns 0, or -1 after queueing
  * Error{UNAUTHORIZED, fatal}.
  */
 static int
@@ -750,12 +789,20 @@ conn_allowed(struct conn *c, const char *producer)
 	memset(&ap, 0, sizeof(ap));
 	conn_who(c, who, sizeof(who));
 	if (c->c_peer.p_tls) {
-		if (!c->c_peer.p_tls_verified)
-			return 0;
+		if (!c->c_tls_up || !c->c_peer.p_tls_verified)
+			return conn_fatal(c,
+			    ALGAUDIT__V1__ERROR_CODE__ERROR_UNAUTHORIZED,
+			    "%s: no verified client certificate (is "
+			    "tls-client-ca set?) and allow rules are in force, "
+			    "so it may not write", who);
 		/* "" (no usable CN) matches no rule, but is no Unix peer. */
 		ap.ap_cn = c->c_peer.p_tls_cn;
 	} else if (!conn_is_unix(c))
-		return 0;
+		return conn_fatal(c,
+		    ALGAUDIT__V1__ERROR_CODE__ERROR_UNAUTHORIZED,
+		    "%s: a plain TCP peer cannot be identified and allow "
+		    "rules are in force, so it may not write (use the Unix "
+		    "socket, or TLS with client certificates)", who);
 	else if (!c->c_peer.p_has_cred)
 		return conn_fatal(c,
 		    ALGAUDIT__V1__ERROR_CODE__ERROR_UNAUTHORIZED,
@@ -781,6 +828,13 @@ conn_allowed(struct conn *c, const char *producer)
 	free(groups);
 	if (ok)
 		return 0;
+	if (producer == NULL && c->c_peer.p_tls &&
+	    c->c_peer.p_tls_cn[0] == '\0')
+		return conn_fatal(c,
+		    ALGAUDIT__V1__ERROR_CODE__ERROR_UNAUTHORIZED,
+		    "%s: the certificate has no single usable common name, so "
+		    "no cn: allow rule can match it; refused after the TLS "
+		    "handshake", who);
 	if (producer == NULL && c->c_peer.p_tls)
 		return conn_fatal(c,
 		    ALGAUDIT__V1__ERROR_CODE__ERROR_UNAUTHORIZED,
@@ -842,8 +896,7 @@ conn_hello(struct conn *c, const Algaudit__V1__Hello *h)
 	conn_fence(c);
 	evtimer_del(c->c_timer);
 	/* Past the Hello, frames may be as large as --max-frame. */
-	bufferevent_setwatermark(c->c_bev, EV_READ, 0,
-	    c->c_max_frame + FRAME_HEADER_LEN);
+	conn_set_in_limit(c, c->c_max_frame + FRAME_HEADER_LEN);
 	if (!conn_welcome_ready(c)) {
 		log_debug("conn %llu: Welcome waits for earlier batches of "
 		    "'%s' to commit%s", c->c_id, c->c_producer,
@@ -1188,11 +1241,21 @@ conn_write_cb(struct bufferevent *bev, void *arg)
 static void
 conn_tls_up(struct conn *c)
 {
+	int rc;
+
 	c->c_tls_up = 1;
-	c->c_peer.p_tls_verified = tls_peer_identity(c->c_bev, &c->c_peer);
+	if ((rc = tls_peer_identity(c->c_bev, &c->c_peer)) == -1) {
+		(void)conn_fatal(c,
+		    ALGAUDIT__V1__ERROR_CODE__ERROR_UNAUTHORIZED,
+		    "%s: the client certificate's subject is longer than %zu "
+		    "bytes or not UTF-8, so it could not be recorded whole; "
+		    "refused", c->c_peer.p_addr,
+		    sizeof(c->c_peer.p_tls_subject) - 1);
+		return;
+	}
+	c->c_peer.p_tls_verified = rc;
 	log_debug("conn %llu: TLS from %s: %s", c->c_id, c->c_peer.p_addr,
-	    c->c_peer.p_tls_verified ? c->c_peer.p_tls_subject :
-	    "no client certificate");
+	    rc ? c->c_peer.p_tls_subject : "no client certificate");
 	(void)conn_allowed(c, NULL);
 }
 
@@ -1415,6 +1478,8 @@ conn_input_cb(struct evbuffer *buf, const struct evbuffer_cb_info *info,
 	c->c_inbuf -= info->n_deleted;
 	c->c_d->d_inbuf += info->n_added;
 	c->c_d->d_inbuf -= info->n_deleted;
+	if (c->c_peer.p_tls && c->c_state != CONN_CLOSED)
+		conn_in_check(c);
 }
 
 /* Takes an accepted socket; on failure closes it. */
@@ -1433,9 +1498,11 @@ conn_accept(struct daemon *d, int fd, const struct peer *p)
 	c->c_id = (unsigned long long)++d->d_next_conn_id;
 	c->c_peer = *p;
 	TAILQ_INIT(&c->c_answers);
-	if (p->p_tls)
-		c->c_bev = tls_bufferevent(d, fd);
-	else
+	if (p->p_tls) {
+		/* Closes fd when it fails. */
+		if ((c->c_bev = tls_bufferevent(d, fd)) == NULL)
+			fd = -1;
+	} else
 		c->c_bev = bufferevent_socket_new(d->d_base, fd,
 		    BEV_OPT_CLOSE_ON_FREE);
 	c->c_timer = evtimer_new(d->d_base, conn_timer_cb, c);
@@ -1445,7 +1512,7 @@ conn_accept(struct daemon *d, int fd, const struct peer *p)
 		    c->c_id, p->p_addr);
 		if (c->c_bev != NULL)
 			bufferevent_free(c->c_bev);
-		else
+		else if (fd != -1)
 			evutil_closesocket(fd);
 		c->c_bev = NULL;
 		conn_free(c);
@@ -1470,9 +1537,8 @@ conn_accept(struct daemon *d, int fd, const struct peer *p)
 	 * changes it for later connections only.
 	 */
 	c->c_max_frame = (size_t)d->d_cfg.cf_max_frame;
-	bufferevent_setwatermark(c->c_bev, EV_READ, 0,
-	    (c->c_max_frame < CONN_HELLO_FRAME_MAX ? c->c_max_frame :
-	    CONN_HELLO_FRAME_MAX) + FRAME_HEADER_LEN);
+	conn_set_in_limit(c, (c->c_max_frame < CONN_HELLO_FRAME_MAX ?
+	    c->c_max_frame : CONN_HELLO_FRAME_MAX) + FRAME_HEADER_LEN);
 	bufferevent_setwatermark(c->c_bev, EV_WRITE, CONN_OUTPUT_LOW, 0);
 	TAILQ_INSERT_TAIL(&d->d_conns, c, c_entry);
 	d->d_nconns++;

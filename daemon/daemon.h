@@ -245,7 +245,7 @@ struct peer {
 	char		 p_addr[64];	/* "unix" or "ip:port" */
 	int		 p_tls;		/* came through a tls: listener */
 	int		 p_tls_verified;	/* a client certificate checked */
-	char		 p_tls_subject[256];	/* RFC 2253; "" none */
+	char		 p_tls_subject[1024];	/* RFC 2253; "" none */
 	char		 p_tls_cn[128];	/* the subject's CN; "" none */
 };
 
@@ -262,7 +262,7 @@ int	 tls_wanted(const struct cfg *);
 int	 tls_ctx_new(const struct cfg *, struct ssl_ctx_st **, char *, size_t,
 	    char *, size_t);
 int	 tls_start(struct daemon *);
-void	 tls_reload(struct daemon *);
+int	 tls_reload(struct daemon *);
 void	 tls_stop(struct daemon *);
 struct bufferevent *tls_bufferevent(struct daemon *, int);
 int	 tls_peer_identity(struct bufferevent *, struct peer *);
@@ -535,6 +535,7 @@ struct daemon {
 	int			 d_accept_logged;	/* EMFILE reported */
 	int			 d_refusing;	/* at --max-connections */
 	int			 d_reserve_fd;	/* freed for EMFILE; -1 none */
+	int			 d_reserve_logged;	/* could not reopen it */
 	uint64_t		 d_shed;	/* peers closed at EMFILE */
 
 	struct conn_list	 d_conns;	/* not yet CLOSED */

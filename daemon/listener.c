@@ -62,6 +62,8 @@ struct listener {
 	ino_t			 l_ino;
 };
 
+static void	 listener_reserve(struct daemon *);
+
 /*
  * Reads the supplementary groups of the peer of Unix socket fd, as the
  * kernel recorded them at connect (SO_PEERGROUPS), into a new array.
@@ -208,8 +210,28 @@ listener_resume_cb(evutil_socket_t fd, short events, void *arg)
 	d->d_accept_paused = 0;
 	if (d->d_stopping)
 		return;
+	listener_reserve(d);
 	log_debug("listener: accepting again after the back-off");
 	listener_set_all(d, 1);
+}
+
+/*
+ * Takes the reserve descriptor (listener_shed() gives it up when
+ * descriptors run out) unless it is held. Failing is logged once and
+ * retried when accepting resumes.
+ */
+static void
+listener_reserve(struct daemon *d)
+{
+	if (d->d_reserve_fd != -1)
+		return;
+	d->d_reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (d->d_reserve_fd == -1 && !d->d_reserve_logged) {
+		log_warn("listener: cannot take back the reserve descriptor; "
+		    "peers wait for the accept pause to end until it is");
+		d->d_reserve_logged = 1;
+	} else if (d->d_reserve_fd != -1)
+		d->d_reserve_logged = 0;
 }
 
 /*
@@ -234,7 +256,7 @@ listener_shed(struct listener *l)
 		close(fd);
 		d->d_shed++;
 	}
-	d->d_reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	listener_reserve(d);
 }
 
 /*
@@ -542,10 +564,14 @@ listener_log_access(const struct daemon *d)
 		else
 			unx = 1;
 	}
-	if (tls && cf->cf_tls_client_ca[0] == '\0')
+	if (tls && cf->cf_tls_client_ca[0] == '\0' && cf->cf_nallow == 0)
 		log_warnx("access: TLS peers are not authenticated (no "
 		    "tls-client-ca): any process that reaches a tls: listener "
 		    "may write as any producer id");
+	else if (tls && cf->cf_tls_client_ca[0] == '\0')
+		log_warnx("access: TLS peers cannot be identified (no "
+		    "tls-client-ca) and allow rules are in force: every TLS "
+		    "peer is refused");
 	else if (tls && cf->cf_nallow == 0)
 		log_warnx("access: no allow rules: any TLS peer with a "
 		    "certificate from %s may write as any producer id "
@@ -563,12 +589,14 @@ listener_log_access(const struct daemon *d)
 		log_info("access: %zu allow rules; a Unix socket peer that "
 		    "matches none is refused, and may use only the producer "
 		    "ids of the rules it matches", cf->cf_nallow);
-	if (tcp)
-		log_warnx("access: TCP peers are not authenticated%s: any "
+	if (tcp && cf->cf_nallow == 0)
+		log_warnx("access: TCP peers are not authenticated: any "
 		    "process that reaches a TCP listener may write as any "
-		    "producer id; keep plain TCP on loopback",
-		    cf->cf_nallow > 0 ? " and the allow rules do not apply to "
-		    "them" : "");
+		    "producer id; keep plain TCP on loopback");
+	else if (tcp)
+		log_warnx("access: TCP peers cannot be identified and allow "
+		    "rules are in force: every plain TCP peer is refused (use "
+		    "the Unix socket, or TLS with client certificates)");
 }
 
 /*
@@ -584,11 +612,9 @@ listener_start_all(struct daemon *d)
 	size_t i;
 
 	/* Given up when descriptors run out: listener_shed(). */
-	if ((d->d_reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC)) ==
-	    -1) {
-		log_warn("listener: cannot open the reserve descriptor");
+	listener_reserve(d);
+	if (d->d_reserve_fd == -1)
 		return -1;
-	}
 	d->d_accept_timer = evtimer_new(d->d_base, listener_resume_cb, d);
 	if (d->d_accept_timer == NULL) {
 		log_warnx("listener: cannot create the back-off timer");
@@ -662,7 +688,7 @@ listener_free_all(struct daemon *d)
 		event_free(d->d_accept_timer);
 		d->d_accept_timer = NULL;
 	}
-	if (d->d_reserve_fd > 0)
+	if (d->d_reserve_fd != -1)
 		close(d->d_reserve_fd);
 	d->d_reserve_fd = -1;
 }

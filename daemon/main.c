@@ -118,29 +118,33 @@ main_reload_cb(const char *name, const char *was, const char *now,
 static void
 main_reload(struct daemon *d)
 {
-	struct cfg *next;
+	struct cfg *next, *was;
 	char err[1024];
 	int changed, restart = 0, v;
 
 	if (d->d_cfg.cf_file[0] == '\0') {
 		/* Rotated certificates are read again all the same. */
 		if (d->d_tls != NULL)
-			tls_reload(d);
+			(void)tls_reload(d);
 		else
 			log_info("SIGHUP: no configuration file (-f); nothing "
 			    "to reload");
 		return;
 	}
-	if ((next = malloc(sizeof(*next))) == NULL) {
+	if ((next = malloc(sizeof(*next))) == NULL ||
+	    (was = malloc(sizeof(*was))) == NULL) {
 		log_warn("SIGHUP: reload");
+		free(next);
 		return;
 	}
 	if (cfg_load(next, d->d_argc, d->d_argv, err, sizeof(err)) != 0) {
 		log_warnx("SIGHUP: %s; keeping the running configuration",
 		    err);
 		free(next);
+		free(was);
 		return;
 	}
+	memcpy(was, &d->d_cfg, sizeof(*was));
 	changed = cfg_reload(&d->d_cfg, next, main_reload_cb, &restart);
 	free(next);
 	v = d->d_cfg.cf_verbose;
@@ -160,8 +164,21 @@ main_reload(struct daemon *d)
 	    d->d_cfg.cf_free_crit);
 	/* A higher --max-pending may let paused producers go on. */
 	conn_after_done(d);
-	/* New TLS connections get the certificates as they are now. */
-	tls_reload(d);
+	/*
+	 * New TLS connections get the certificates as they are now. If
+	 * they do not load, the options go back to what the context in
+	 * force was built from, so that the configuration never claims
+	 * a client CA that is not asked for.
+	 */
+	if (tls_reload(d) == -1) {
+		memcpy(d->d_cfg.cf_tls_cert, was->cf_tls_cert,
+		    sizeof(d->d_cfg.cf_tls_cert));
+		memcpy(d->d_cfg.cf_tls_key, was->cf_tls_key,
+		    sizeof(d->d_cfg.cf_tls_key));
+		memcpy(d->d_cfg.cf_tls_client_ca, was->cf_tls_client_ca,
+		    sizeof(d->d_cfg.cf_tls_client_ca));
+	}
+	free(was);
 	/* Who may write, as the new rules say (new Hellos use them). */
 	listener_log_access(d);
 	log_info("SIGHUP: %s reloaded: %d options changed, %d of them need "
@@ -306,6 +323,7 @@ main(int argc, char *argv[])
 	int rc = 1;
 
 	memset(&d, 0, sizeof(d));
+	d.d_reserve_fd = -1;
 	d.d_argc = argc;
 	d.d_argv = argv;
 	main_config(&d.d_cfg, argc, argv);

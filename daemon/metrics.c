@@ -339,7 +339,7 @@ metrics_format_loop(const struct metrics_snap *ms, FILE *fp)
 	    "Connections accepted on the reserve descriptor and closed at "
 	    "once because descriptors ran out.", ms->ms_shed);
 	metrics_one(fp, "algaudit_tls_handshake_failures_total", "counter",
-	    "TLS handshakes that failed: no, an invalid or a refused client "
+	    "TLS handshakes that failed: no or an invalid client "
 	    "certificate, an old TLS version, or not TLS.", ms->ms_tls_failed);
 	metrics_head(fp, "algaudit_connections", "gauge",
 	    "Producer connections by state (closed: socket gone, batches "

@@ -21,10 +21,12 @@
  * or writes a connection's data: conn.c does.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <event2/bufferevent.h>
 #include <event2/bufferevent_ssl.h>
@@ -61,12 +63,17 @@ tls_fail(char *err, size_t errlen, const char *fmt, ...)
 	va_end(ap);
 	/* The earliest error says what went wrong, the rest how. */
 	if ((e = ERR_get_error()) != 0) {
-		ERR_error_string_n(e, reason, sizeof(reason));
+		if (ERR_SYSTEM_ERROR(e))
+			snprintf(reason, sizeof(reason), "%s",
+			    strerror(ERR_GET_REASON(e)));
+		else if (ERR_reason_error_string(e) != NULL)
+			snprintf(reason, sizeof(reason), "%s",
+			    ERR_reason_error_string(e));
+		else
+			ERR_error_string_n(e, reason, sizeof(reason));
 		n = strlen(err);
 		if (n < errlen)
-			snprintf(err + n, errlen - n, ": %s",
-			    ERR_reason_error_string(e) != NULL ?
-			    ERR_reason_error_string(e) : reason);
+			snprintf(err + n, errlen - n, ": %s", reason);
 	}
 	ERR_clear_error();
 	return -1;
@@ -217,21 +224,23 @@ tls_start(struct daemon *d)
 
 /*
  * SIGHUP: builds a context from the options now in force and makes it
- * the one new connections get; on failure keeps the old one.
+ * the one new connections get. Returns 0, or -1 after logging when it
+ * does not build: the old context stays, and the caller must put back
+ * the options that describe it.
  */
-void
+int
 tls_reload(struct daemon *d)
 {
 	SSL_CTX *ctx;
 	char err[1024], warn[512];
 
 	if (d->d_tls == NULL)
-		return;
+		return 0;
 	if (tls_ctx_new(&d->d_cfg, &ctx, warn, sizeof(warn), err,
 	    sizeof(err)) == -1) {
 		log_warnx("SIGHUP: %s; new TLS connections keep the previous "
-		    "certificates", err);
-		return;
+		    "certificates and client CA", err);
+		return -1;
 	}
 	if (warn[0] != '\0')
 		log_warnx("SIGHUP: %s", warn);
@@ -240,6 +249,7 @@ tls_reload(struct daemon *d)
 	log_info("SIGHUP: tls: certificates read again (%s; %s)",
 	    d->d_cfg.cf_tls_cert, d->d_cfg.cf_tls_client_ca[0] != '\0' ?
 	    "client certificates required" : "no client certificates");
+	return 0;
 }
 
 /* Frees the context (connections still holding it keep it alive). */
@@ -252,7 +262,7 @@ tls_stop(struct daemon *d)
 
 /*
  * Wraps accepted socket fd in a TLS server bufferevent. Returns it, or
- * NULL (fd is then still open).
+ * NULL with fd closed.
  */
 struct bufferevent *
 tls_bufferevent(struct daemon *d, int fd)
@@ -262,12 +272,21 @@ tls_bufferevent(struct daemon *d, int fd)
 
 	if ((ssl = SSL_new(d->d_tls)) == NULL) {
 		ERR_clear_error();
+		close(fd);
 		return NULL;
 	}
 	bev = bufferevent_openssl_socket_new(d->d_base, fd, ssl,
 	    BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
 	if (bev == NULL) {
-		SSL_free(ssl);
+		/*
+		 * Out of memory. If libevent got as far as its bufferevent
+		 * it freed it, closing fd and freeing ssl; if not, both
+		 * are still ours. The descriptor tells which.
+		 */
+		if (fcntl(fd, F_GETFD) != -1) {
+			SSL_free(ssl);
+			close(fd);
+		}
 		return NULL;
 	}
 	/* A peer that vanishes without close_notify is an EOF. */
@@ -309,8 +328,11 @@ tls_common_name(X509_NAME *name, char *cn, size_t len)
 
 /*
  * Fills p's TLS identity from the verified certificate of bev's peer
- * (after the handshake): p_tls_subject (RFC 2253) and p_tls_cn. Returns
- * 1 when the peer presented a verified certificate, else 0.
+ * (after the handshake): p_tls_subject (RFC 2253, UTF-8) and p_tls_cn.
+ * Returns 1 when the peer presented a verified certificate, 0 when it
+ * presented none (or one not verified), and -1 when its subject cannot
+ * be recorded whole (longer than p_tls_subject, or not UTF-8): such a
+ * peer must be refused, not recorded under a cut name.
  */
 int
 tls_peer_identity(struct bufferevent *bev, struct peer *p)
@@ -319,7 +341,7 @@ tls_peer_identity(struct bufferevent *bev, struct peer *p)
 	X509 *x;
 	BIO *mem;
 	char *s;
-	long n;
+	long n = -1;
 	int ok = 0;
 
 	p->p_tls_subject[0] = '\0';
@@ -328,17 +350,21 @@ tls_peer_identity(struct bufferevent *bev, struct peer *p)
 		return 0;
 	if (SSL_get_verify_result(ssl) != X509_V_OK)
 		goto out;
-	if ((mem = BIO_new(BIO_s_mem())) != NULL) {
-		if (X509_NAME_print_ex(mem, X509_get_subject_name(x), 0,
-		    XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB) >= 0 &&
-		    (n = BIO_get_mem_data(mem, &s)) > 0)
-			snprintf(p->p_tls_subject, sizeof(p->p_tls_subject),
-			    "%.*s", (int)n, s);
-		BIO_free(mem);
+	ok = -1;
+	if ((mem = BIO_new(BIO_s_mem())) == NULL)
+		goto out;
+	if (X509_NAME_print_ex(mem, X509_get_subject_name(x), 0,
+	    XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB) >= 0)
+		n = BIO_get_mem_data(mem, &s);
+	if (n >= 0 && (size_t)n < sizeof(p->p_tls_subject) &&
+	    record_utf8_valid(s, (size_t)n)) {
+		memcpy(p->p_tls_subject, s, (size_t)n);
+		p->p_tls_subject[n] = '\0';
+		tls_common_name(X509_get_subject_name(x), p->p_tls_cn,
+		    sizeof(p->p_tls_cn));
+		ok = 1;
 	}
-	tls_common_name(X509_get_subject_name(x), p->p_tls_cn,
-	    sizeof(p->p_tls_cn));
-	ok = 1;
+	BIO_free(mem);
 out:
 	X509_free(x);
 	ERR_clear_error();

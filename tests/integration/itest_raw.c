@@ -12,7 +12,7 @@
  *   error code=INVALID_RECORD fatal=0 seq=N message=...
  *   closed
  *
- * usage: itest_raw --connect unix:PATH --producer NAME MODE
+ * usage: itest_raw --connect unix:PATH|tcp:HOST:PORT --producer NAME MODE
  * Modes are the branches of raw_mode() below. "big:N" sends a Hello
  * and one valid record padded with text inputs so that its frame is at
  * least N bytes, whatever max_frame the Welcome announced (for the
@@ -42,6 +42,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <netdb.h>
 #include <inttypes.h>
 #include <poll.h>
 #include <stdio.h>
@@ -55,15 +56,34 @@
 
 static int raw_fd = -1;
 static const char *raw_producer;
-static const char *raw_path;
+static const char *raw_path;	/* unix: */
+static char raw_host[256];	/* tcp: */
+static const char *raw_port;
 
 /* Returns a new socket connected to the daemon at raw_path, or exits. */
 static int
 raw_dial(void)
 {
 	struct sockaddr_un sun;
+	struct addrinfo hints, *ai;
 	int fd;
 
+	if (raw_path == NULL) {
+		memset(&hints, 0, sizeof(hints));
+		hints.ai_socktype = SOCK_STREAM;
+		if (getaddrinfo(raw_host, raw_port, &hints, &ai) != 0) {
+			fprintf(stderr, "itest_raw: cannot resolve %s\n",
+			    raw_host);
+			exit(1);
+		}
+		if ((fd = socket(ai->ai_family, SOCK_STREAM, 0)) == -1 ||
+		    connect(fd, ai->ai_addr, ai->ai_addrlen) == -1) {
+			perror("itest_raw: connect");
+			exit(1);
+		}
+		freeaddrinfo(ai);
+		return fd;
+	}
 	memset(&sun, 0, sizeof(sun));
 	sun.sun_family = AF_UNIX;
 	strncpy(sun.sun_path, raw_path, sizeof(sun.sun_path) - 1);
@@ -739,7 +759,7 @@ main(int argc, char **argv)
 		{ "producer", required_argument, NULL, 'p' },
 		{ NULL, 0, NULL, 0 }
 	};
-	const char *ep = NULL;
+	const char *ep = NULL, *colon;
 	int ch;
 
 	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
@@ -749,13 +769,20 @@ main(int argc, char **argv)
 		default: exit(2);
 		}
 	}
-	if (ep == NULL || raw_producer == NULL || optind != argc - 1 ||
-	    strncmp(ep, "unix:", 5) != 0) {
-		fprintf(stderr, "usage: itest_raw --connect unix:PATH "
-		    "--producer NAME MODE\n");
+	if (ep != NULL && strncmp(ep, "tcp:", 4) == 0 &&
+	    (colon = strrchr(ep + 4, ':')) != NULL &&
+	    (size_t)(colon - ep - 4) < sizeof(raw_host)) {
+		memcpy(raw_host, ep + 4, (size_t)(colon - ep - 4));
+		raw_port = colon + 1;
+	} else if (ep != NULL && strncmp(ep, "unix:", 5) == 0)
+		raw_path = ep + 5;
+	else
+		ep = NULL;
+	if (ep == NULL || raw_producer == NULL || optind != argc - 1) {
+		fprintf(stderr, "usage: itest_raw --connect unix:PATH|"
+		    "tcp:HOST:PORT --producer NAME MODE\n");
 		exit(2);
 	}
-	raw_path = ep + 5;
 	/* The multi-connection modes open their own. */
 	if (strncmp(argv[optind], "slowloris:", 10) != 0 &&
 	    strncmp(argv[optind], "hog:", 4) != 0)

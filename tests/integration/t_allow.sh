@@ -7,8 +7,9 @@
 # its own ids, a gid rule matches a supplementary group, nothing of a
 # refused peer is stored and the stored entries carry the writer's uid.
 # SIGHUP: new Hellos, also on connections accepted before it, use the
-# new rules; a producer connected across it goes on. TCP peers are not
-# checked. Peers run as other uids through setpriv (CI runs as root).
+# new rules; a producer connected across it goes on. With rules, plain
+# TCP peers (who cannot be identified) are refused at accept. Peers run
+# as other uids through setpriv (CI runs as root).
 . "$(dirname "$0")/lib.sh"
 
 [ "$(id -u)" -eq 0 ] || skip "SKIP: needs root to run peers as other uids"
@@ -95,8 +96,9 @@ say "allow rules from a file: logged at start"
 DAEMON_PID=$!
 wait_ready
 grep -q "access: 3 allow rules" "$DAEMON_LOG" || fail "rules not logged"
-grep -q "access: TCP peers are not authenticated and the allow rules do \
-not apply to them" "$DAEMON_LOG" || fail "no warning about TCP peers"
+grep -q "access: TCP peers cannot be identified and allow rules are in \
+force: every plain TCP peer is refused" "$DAEMON_LOG" ||
+    fail "no warning about TCP peers"
 
 say "a root producer runs throughout as 'victim'"
 "$PRODUCER" --connect "$EP" --producer victim --count 60000 --rate 10000 \
@@ -138,9 +140,13 @@ expect_out "$out" "welcome durable_seq=0" "ack producer_seq=1 stored=1"
 out=$(raw 65533 65534 4242 nobody-2 good)
 expect_out "$out" "error code=UNAUTHORIZED fatal=1" "'nobody-2'"
 
-say "TCP peers are not checked (plain TCP belongs on loopback)"
-"$PRODUCER" --connect "tcp:127.0.0.1:$PORT" --producer tcp-anyone \
-    --count 10 > "$T/tcp.out" || fail "TCP producer failed"
+say "with allow rules a plain TCP peer, who cannot be identified, is refused"
+out=$("$RAW" --connect "tcp:127.0.0.1:$PORT" --producer tcp-anyone good \
+    2>&1 || true)
+expect_out "$out" "error code=UNAUTHORIZED fatal=1" "plain TCP peer"
+refute_out "$out" "welcome"
+grep -q "UNAUTHORIZED: 127.0.0.1:[0-9]*: a plain TCP peer cannot be \
+identified" "$DAEMON_LOG" || fail "the TCP refusal was not logged"
 
 say "SIGHUP: new Hellos use the new rules, open connections go on"
 run_as 65534 65534 "" -- "$T/itest_producer" --connect "$EP" \
@@ -182,12 +188,13 @@ stop_daemon
 
 say "what was stored: only what was allowed, with the writer's uid"
 "$CHECKER" --store "$STORE" --expect victim:1:60000 \
-    --expect nobody-long:1:20000 --expect tcp-anyone:1:10 > /dev/null
+    --expect nobody-long:1:20000 > /dev/null
 "$AUDIT" query --store "$STORE" --format jsonl > "$T/all.jsonl"
-for p in anyone-1 nobody-1 shared grp-a other-1 tcp-anyone; do
+for p in anyone-1 nobody-1 shared grp-a other-1; do
 	grep -q "\"producer_id\":\"$p\"" "$T/all.jsonl" || fail "$p missing"
 done
-for p in anyone-2 credit-api nobody-9 nobody-2 nobody-3 nobody-4; do
+for p in anyone-2 credit-api nobody-9 nobody-2 nobody-3 nobody-4 \
+    tcp-anyone; do
 	if grep -q "\"producer_id\":\"$p\"" "$T/all.jsonl"; then
 		fail "$p was refused but has entries"
 	fi
