@@ -1442,10 +1442,15 @@ handle_refused(SSL_CTX *ctx, const char *ca, const char *cert,
 	ck_assert_msg(strstr(text, want) != NULL, "'%s' lacks '%s'", text,
 	    want);
 	free(text);
-	/* Backoff 10 to 40 ms: some attempts, far from a busy loop. */
+	/*
+	 * Backoff 10 to 40 ms: some attempts, far from a busy loop, and
+	 * a poll loop that sleeps between them (not measured under
+	 * valgrind, VALGRIND=1, where each handshake costs much more).
+	 */
 	ck_assert_int_ge(conns, 3);
 	ck_assert_int_le(conns, 150);
-	ck_assert_msg(cpu < 1000, "%ld ms of CPU in 1.5 s", cpu);
+	if (getenv("VALGRIND") == NULL)
+		ck_assert_msg(cpu < 1000, "%ld ms of CPU in 1.5 s", cpu);
 	pthread_mutex_lock(&f->f_lock);
 	ck_assert_uint_eq(f->f_log_size, 0);
 	pthread_mutex_unlock(&f->f_lock);
