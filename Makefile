@@ -195,7 +195,7 @@ ubsan:
 
 # The client library is the multi-threaded part an application links:
 # its tests also run under ThreadSanitizer.
-TSAN_TESTS = check_client check_queue check_hasher
+TSAN_TESTS = check_client check_client_tls check_queue check_hasher
 check-tsan tsan:
 	$(MAKE) BUILD=build/tsan SANITIZE=thread OPT="-O1 -g" \
 	    $(addprefix build/tsan/tests/,$(TSAN_TESTS))

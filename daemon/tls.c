@@ -146,6 +146,8 @@ tls_ctx_new(const struct cfg *cf, SSL_CTX **out, char *warn, size_t warnlen,
 	SSL_CTX_set_options(ctx, SSL_OP_IGNORE_UNEXPECTED_EOF |
 	    SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_TICKET);
 	SSL_CTX_set_num_tickets(ctx, 0);
+	/* Send tls-cert's chain as given, not one built from the CA store. */
+	SSL_CTX_set_mode(ctx, SSL_MODE_NO_AUTO_CHAIN);
 	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
 	if (SSL_CTX_use_certificate_chain_file(ctx, cf->cf_tls_cert) != 1) {
 		tls_fail(err, errlen, "tls-cert: %s: cannot load the "
