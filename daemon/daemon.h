@@ -533,6 +533,7 @@ struct daemon {
 	struct event		*d_accept_timer;	/* EMFILE back-off */
 	int			 d_accept_paused;
 	int			 d_accept_logged;	/* EMFILE reported */
+	uint64_t		 d_accept_warn_ms;	/* when, monotonic */
 	int			 d_refusing;	/* at --max-connections */
 	int			 d_reserve_fd;	/* freed for EMFILE; -1 none */
 	int			 d_reserve_logged;	/* could not reopen it */

@@ -36,6 +36,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -48,6 +49,8 @@
 #define LISTENER_BACKLOG	512
 #define LISTENER_PAUSE_SEC	1	/* back-off after EMFILE/ENFILE */
 #define LISTENER_GROUPS		64	/* supplementary groups, first try */
+#define LISTENER_SHED_MAX	1024	/* peers closed per EMFILE */
+#define LISTENER_WARN_MS	60000	/* EMFILE warning at most this often */
 
 struct listener {
 	TAILQ_ENTRY(listener)	 l_entry;
@@ -235,28 +238,41 @@ listener_reserve(struct daemon *d)
 }
 
 /*
- * Out of descriptors: frees the reserve descriptor, accepts one waiting
- * peer with it and closes that at once (the peer sees its connection
- * end rather than hang until the pause is over), then takes the
- * reserve back. Best effort: the reserve may already be gone.
+ * Out of descriptors: frees the reserve descriptor and with it accepts
+ * the peers waiting in the backlog one at a time, closing each at once
+ * (a peer sees its connection end and retries later, rather than hang
+ * until it gives up), then takes the reserve back. At most
+ * LISTENER_SHED_MAX per call; best effort: the reserve may be gone.
  */
 static void
 listener_shed(struct listener *l)
 {
 	struct daemon *d = l->l_d;
-	int fd;
+	int fd, i;
 
 	if (d->d_reserve_fd == -1)
 		return;
 	close(d->d_reserve_fd);
 	d->d_reserve_fd = -1;
-	fd = accept4(evconnlistener_get_fd(l->l_evl), NULL, NULL,
-	    SOCK_CLOEXEC);
-	if (fd != -1) {
+	for (i = 0; i < LISTENER_SHED_MAX; i++) {
+		fd = accept4(evconnlistener_get_fd(l->l_evl), NULL, NULL,
+		    SOCK_CLOEXEC | SOCK_NONBLOCK);
+		if (fd == -1)
+			break;
 		close(fd);
 		d->d_shed++;
 	}
 	listener_reserve(d);
+}
+
+/* Returns a monotonic clock in ms (never 0 in practice). */
+static uint64_t
+listener_mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
 /*
@@ -271,6 +287,7 @@ listener_error_cb(struct evconnlistener *evl, void *arg)
 	struct daemon *d = l->l_d;
 	struct timeval tv = { LISTENER_PAUSE_SEC, 0 };
 	int err = EVUTIL_SOCKET_ERROR();
+	uint64_t now;
 
 	(void)evl;
 	if (err != EMFILE && err != ENFILE && err != ENOBUFS &&
@@ -283,15 +300,21 @@ listener_error_cb(struct evconnlistener *evl, void *arg)
 		return;
 	listener_shed(l);
 	errno = err;
-	/* Once per episode: until an accept succeeds, only at debug. */
-	if (!d->d_accept_logged)
+	/*
+	 * Once per episode, and episodes that flap (a descriptor freed,
+	 * one accept, out again) at most once a minute; else at debug.
+	 */
+	now = listener_mono_ms();
+	if (!d->d_accept_logged && (d->d_accept_warn_ms == 0 ||
+	    now - d->d_accept_warn_ms >= LISTENER_WARN_MS)) {
 		log_warn("%s: accept failed; pausing accepts for %d s at a "
-		    "time until descriptors are free", l->l_name,
-		    LISTENER_PAUSE_SEC);
-	else
+		    "time until descriptors are free (waiting peers are "
+		    "closed)", l->l_name, LISTENER_PAUSE_SEC);
+		d->d_accept_logged = 1;
+		d->d_accept_warn_ms = now;
+	} else
 		log_debug("%s: accept still failing; pausing again",
 		    l->l_name);
-	d->d_accept_logged = 1;
 	d->d_accept_paused = 1;
 	listener_set_all(d, 0);
 	if (evtimer_add(d->d_accept_timer, &tv) == -1) {

@@ -222,6 +222,7 @@ main_open_store(struct daemon *d, uint64_t *log_size)
 		    " (is another algauditd running on it?)" : "");
 		return -1;
 	}
+	(void)health_reader_check(d->d_store);
 	if ((rc = store_info(d->d_store, &si)) != 0) {
 		log_warnx("store %s: %s", d->d_cfg.cf_store,
 		    store_strerror(rc));

@@ -816,6 +816,9 @@ writer_sample(struct writer *w)
 	int rc, level, prev;
 
 	w->w_sample_at = writer_now_ms() + WRITER_SAMPLE_MS;
+	/* Slots of readers that died in a transaction pin old pages. */
+	if (w->w_store != NULL)
+		(void)health_reader_check(w->w_store);
 	if (w->w_store != NULL && store_info(w->w_store, &si) == 0) {
 		atomic_store(&w->w_s_file, si.si_file_size);
 		atomic_store(&w->w_s_map, si.si_map_size);

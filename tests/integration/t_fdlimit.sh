@@ -3,9 +3,10 @@
 #
 # - Default --max-connections (1024, above what 64 descriptors allow):
 #   the daemon serves what its descriptors allow, then accept() fails
-#   with EMFILE: the listener closes one waiting peer on its reserve
-#   descriptor and pauses for a second, again and again; the others wait
-#   in the listen backlog (the flood prints how many got no answer). It
+#   with EMFILE: the listener accepts the peers waiting in the backlog
+#   on its reserve descriptor and closes each at once (the polite
+#   refusal), and pauses for a second, again and again: every
+#   connection is answered, a Welcome or closed, none left hanging. It
 #   does not crash and does not spin: its CPU time over 3 s of the flood
 #   (utime + stime from /proc/PID/stat) stays under 30% of one core.
 #   Once the flood closes, it drains the backlog, its descriptors come
@@ -94,6 +95,7 @@ grep -q "only 64 descriptors may be open" "$DAEMON_LOG" ||
 grep -q "accept failed; pausing accepts for 1 s" "$DAEMON_LOG" ||
     fail "the daemon never ran out of descriptors"
 [ "$(field fa welcomed)" -ge 1 ] || fail "fa: nobody was welcomed"
+[ "$(field fa unanswered)" -eq 0 ] || fail "fa: connections left hanging"
 [ "$(field fa connect_failed)" -eq 0 ] || fail "fa: connect() failed"
 producer after-a
 for i in $(seq 1 100); do

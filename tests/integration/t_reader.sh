@@ -141,7 +141,14 @@ pid0=$DAEMON_PID
 wait_cleared $VICTIM 10
 [ "$DAEMON_PID" = "$pid0" ] && kill -0 "$DAEMON_PID" ||
     fail "the daemon restarted or died"
-echo "the running daemon cleared it"
+for i in $(seq 1 50); do
+	grep -q "store: cleared [0-9]* stale reader slots" "$DAEMON_LOG" &&
+	    break
+	sleep 0.1
+done
+grep -q "store: cleared [0-9]* stale reader slots" "$DAEMON_LOG" ||
+    fail "the daemon did not log the slot it cleared"
+echo "the running daemon cleared it and said so"
 wait_lines "$T/follow.out" $((total + 4000))
 
 say "a query killed while the daemon is down: cleared when it opens"
@@ -157,6 +164,8 @@ start_daemon
 	readers
 	fail "the daemon's open left the dead query's slot"
 }
+grep -q "store: cleared [0-9]* stale reader slots" "$DAEMON_LOG" ||
+    fail "the daemon did not log the slot its open cleared"
 echo "the daemon's open cleared it; the follower kept the store open"
 kill -TERM "$follow"
 wait "$follow" || fail "the follower did not exit 0 on SIGTERM"
