@@ -340,11 +340,15 @@ io_free(struct io *io)
 /*
  * Frees the I/O state in a child after fork(): the thread does not
  * exist here; the descriptors are closed without shutdown(), which
- * would end the parent's connection too.
+ * would end the parent's connection too. The TLS session and context
+ * are left allocated on purpose: freeing them takes OpenSSL's locks,
+ * which a parent thread may have held at the fork, for ever in here.
  */
 void
 io_forget(struct io *io)
 {
+	io->io_tls = NULL;
+	io->io_tls_ctx = NULL;
 	io_free(io);
 }
 
@@ -552,8 +556,9 @@ io_disconnect(struct io *io, uint64_t now)
 static void
 io_fail(struct io *io, uint64_t now, int level, const char *what)
 {
-	if ((io->io_state == IO_CONNECTING || io->io_state == IO_TLS) &&
-	    io->io_failures++ > 0)
+	/* Up to the Welcome (a refused certificate shows in HELLO). */
+	if ((io->io_state == IO_CONNECTING || io->io_state == IO_TLS ||
+	    io->io_state == IO_HELLO) && io->io_failures++ > 0)
 		level = ALGAUDIT_LOG_DEBUG;
 	client_log(io->io_c, level, "%s: %s", io->io_endpoint, what);
 	io_disconnect(io, now);

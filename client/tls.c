@@ -107,16 +107,23 @@ tls_bio_read(BIO *b, char *buf, int len)
 	while (n == -1 && errno == EINTR);
 	if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK))
 		BIO_set_retry_read(b);
+	/* What SSL_OP_IGNORE_UNEXPECTED_EOF asks the BIO (BIO_eof()). */
+	if (n == 0)
+		BIO_set_flags(b, BIO_FLAGS_IN_EOF);
 	return (int)n;
 }
 
-/* BIO control: a socket has nothing to flush; nothing else applies. */
+/*
+ * BIO control: a socket has nothing to flush; BIO_eof() is whether
+ * recv() saw the end of the stream; nothing else applies.
+ */
 static long
 tls_bio_ctrl(BIO *b, int cmd, long num, void *ptr)
 {
-	(void)b;
 	(void)num;
 	(void)ptr;
+	if (cmd == BIO_CTRL_EOF)
+		return BIO_test_flags(b, BIO_FLAGS_IN_EOF) != 0;
 	return cmd == BIO_CTRL_FLUSH ? 1 : 0;
 }
 
@@ -239,6 +246,20 @@ tls_context_new(const struct algaudit_options *o, const char *host,
 		goto fail;
 	tc->tc_name_is_ip = inet_pton(AF_INET, name, addr) == 1 ||
 	    inet_pton(AF_INET6, name, addr) == 1;
+	/*
+	 * What is not an address must be a DNS name: not "[::1]", not a
+	 * zone ("fe80::1%eth0"), not "127.1", which would only ever fail
+	 * the check as a hostname mismatch.
+	 */
+	if (!tc->tc_name_is_ip && (strpbrk(name, ":[]%") != NULL ||
+	    strspn(name, "0123456789.") == strlen(name))) {
+		snprintf(err, errlen, "tls: server name '%s': neither a DNS "
+		    "name nor an IP address (IPv6 without brackets or zone; "
+		    "set one with algaudit_options_set_tls_server_name())",
+		    name);
+		rc = ALGAUDIT_EINVAL;
+		goto fail;
+	}
 	if ((tc->tc_ctx = SSL_CTX_new(TLS_client_method())) == NULL ||
 	    (tc->tc_bio = BIO_meth_new(BIO_TYPE_SOURCE_SINK,
 	    "algaudit socket")) == NULL ||
@@ -260,8 +281,8 @@ tls_context_new(const struct algaudit_options *o, const char *host,
 	SSL_CTX_set_options(tc->tc_ctx, SSL_OP_IGNORE_UNEXPECTED_EOF |
 	    SSL_OP_NO_RENEGOTIATION);
 	/*
-	 * io.c resends the rest of a partly written buffer, from wherever
-	 * the buffer then is.
+	 * io.c resends the rest of a partly written buffer; it keeps the
+	 * buffer in place until it is written (moving is allowed anyway).
 	 */
 	SSL_CTX_set_mode(tc->tc_ctx, SSL_MODE_ENABLE_PARTIAL_WRITE |
 	    SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
