@@ -14,6 +14,9 @@
 # spool streams over TLS is an EOF to the daemon (no TLS error), which
 # keeps serving; restarted with the spool, it resends what was not
 # acknowledged, and every record is stored exactly once, in order.
+# SIGHUP rotates the daemon's certificate for new connections without
+# dropping a producer connected across it, and a rotation to files that
+# do not load keeps the previous certificate.
 . "$(dirname "$0")/lib.sh"
 
 command -v openssl > /dev/null || skip "SKIP: the openssl command is missing"
@@ -209,6 +212,51 @@ grep -q "daemon error UNAUTHORIZED: .*'other-1'" "$T/other-1.out" || {
 grep -q "UNAUTHORIZED: .*'other-1'" "$DAEMON_LOG" ||
     fail "the daemon did not log other-1's refusal"
 
+# served_cn: the subject of the certificate the daemon serves now.
+served_cn() {
+	openssl s_client -connect "127.0.0.1:$PORT" -CAfile "$P/ca.pem" \
+	    -cert "$P/client.pem" -key "$P/client.key" < /dev/null \
+	    2> /dev/null | openssl x509 -noout -subject 2> /dev/null
+}
+
+say "SIGHUP: a new certificate for new connections, none dropped"
+produce prod-a-hup client --count 20000 --rate 4000 &
+hup=$!
+BG_PIDS+=("$hup")
+issue server2 algauditd-2 ca "basicConstraints=CA:FALSE
+subjectAltName=IP:127.0.0.1
+extendedKeyUsage=serverAuth"
+grep -q "CN *= *algauditd$" <<< "$(served_cn)" ||
+    fail "served before the rotation: $(served_cn)"
+cp "$P/server2.pem" "$P/server.pem"
+cp "$P/server2.key" "$P/server.key"
+kill -HUP "$DAEMON_PID"
+for _ in $(seq 1 100); do
+	grep -q "SIGHUP: tls: certificates read again" "$DAEMON_LOG" && break
+	sleep 0.05
+done
+grep -q "SIGHUP: tls: certificates read again" "$DAEMON_LOG" ||
+    fail "the reload did not read the certificates again"
+grep -q "CN *= *algauditd-2$" <<< "$(served_cn)" ||
+    fail "served after the rotation: $(served_cn)"
+echo "not a certificate" > "$P/server.pem"
+kill -HUP "$DAEMON_PID"
+for _ in $(seq 1 100); do
+	grep -q "new TLS connections keep the previous" "$DAEMON_LOG" && break
+	sleep 0.05
+done
+grep -q "SIGHUP: tls-cert: $P/server.pem: cannot load the certificate \
+chain: .*; new TLS connections keep the previous" "$DAEMON_LOG" ||
+    fail "a broken certificate file was not reported"
+grep -q "CN *= *algauditd-2$" <<< "$(served_cn)" ||
+    fail "served after a failed rotation: $(served_cn)"
+cp "$P/server2.pem" "$P/server.pem"
+wait "$hup" || { cat "$T/prod-a-hup.out"; fail "prod-a-hup failed"; }
+grep -q "reconnects 0" "$T/prod-a-hup.out" || {
+	cat "$T/prod-a-hup.out"
+	fail "the producer connected across the reloads reconnected"
+}
+
 say "kill -9 mid-stream over TLS, then the spool is resent"
 stop_daemon
 # The daemon is away: the producer's records go to its spool.
@@ -270,6 +318,7 @@ stop_daemon
 
 say "what was stored: each record once, nothing of the refused"
 "$CHECKER" --store "$STORE" --expect prod-a-1:2:5000 \
+    --expect prod-a-hup:1:20000 \
     --expect prod-a-kill:1:prefix > "$T/check.out" || {
 	cat "$T/check.out"
 	fail "itest_check"
