@@ -168,8 +168,8 @@ struct conn {
 	uint64_t		 c_batches;	/* statistics for the log */
 	uint64_t		 c_records;
 	int			 c_tls_up;	/* TLS handshake completed */
-	size_t			 c_in_limit;	/* input bytes before reading stops */
-	int			 c_in_full;	/* TLS: at c_in_limit, not reading */
+	size_t			 c_in_limit;	/* most input bytes held */
+	int			 c_in_full;	/* TLS: at the limit */
 };
 
 static int	 conn_fatal(struct conn *, int, const char *, ...)

@@ -156,7 +156,7 @@ struct cfg {
 	int		 cf_tcp_remote;		/* plain TCP beyond loopback */
 	char		 cf_tls_cert[CFG_PATH_MAX];	/* PEM chain; "" none */
 	char		 cf_tls_key[CFG_PATH_MAX];
-	char		 cf_tls_client_ca[CFG_PATH_MAX];	/* "": no mTLS */
+	char		 cf_tls_client_ca[CFG_PATH_MAX];	/* "": none */
 	char		 cf_metrics[CFG_ENDPOINT_MAX];	/* HOST:PORT; "" off */
 	int		 cf_metrics_remote;	/* non-loopback allowed */
 	uint64_t	 cf_clock_skew;		/* s; flagged beyond it */
@@ -244,7 +244,7 @@ struct peer {
 	uint32_t	 p_pid;
 	char		 p_addr[64];	/* "unix" or "ip:port" */
 	int		 p_tls;		/* came through a tls: listener */
-	int		 p_tls_verified;	/* a client certificate checked */
+	int		 p_tls_verified; /* a client certificate checked */
 	char		 p_tls_subject[1024];	/* RFC 2253; "" none */
 	char		 p_tls_cn[128];	/* the subject's CN; "" none */
 };
@@ -536,7 +536,7 @@ struct daemon {
 	uint64_t		 d_accept_warn_ms;	/* when, monotonic */
 	int			 d_refusing;	/* at --max-connections */
 	int			 d_reserve_fd;	/* freed for EMFILE; -1 none */
-	int			 d_reserve_logged;	/* could not reopen it */
+	int			 d_reserve_logged; /* could not reopen it */
 	uint64_t		 d_shed;	/* peers closed at EMFILE */
 
 	struct conn_list	 d_conns;	/* not yet CLOSED */

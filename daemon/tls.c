@@ -41,7 +41,7 @@
 #include "daemon.h"
 #include "log.h"
 
-#define TLS_EXPIRY_WARN_DAYS	30	/* warn about a certificate this close */
+#define TLS_EXPIRY_WARN_DAYS	30	/* warn this close to expiry */
 
 static int	 tls_fail(char *, size_t, const char *, ...)
 		    __attribute__((format(printf, 3, 4)));

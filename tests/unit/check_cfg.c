@@ -378,7 +378,8 @@ END_TEST
 
 START_TEST(test_listen_bad_named)
 {
-	FAILS("--listen: 'http://x': must be unix:PATH, tcp:HOST:PORT or tls:HOST:PORT",
+	FAILS("--listen: 'http://x': must be unix:PATH, tcp:HOST:PORT or "
+	    "tls:HOST:PORT",
 	    "--listen", "http://x");
 	FAILS("--listen: requires an argument (ENDPOINT)", "--listen");
 }
@@ -437,13 +438,14 @@ static const struct {
 	    "65535", 0, NULL, NULL },
 	{ "tcp:h:0000080", "'tcp:h:0000080': port '0000080' is not a number "
 	    "from 1 to 65535", 0, NULL, NULL },
-	{ "udp:h:1", "'udp:h:1': must be unix:PATH, tcp:HOST:PORT or tls:HOST:PORT", 0,
+	{ "udp:h:1", "'udp:h:1': must be unix:PATH, tcp:HOST:PORT or "
+	    "tls:HOST:PORT", 0, NULL, NULL },
+	{ "/run/a.sock", "'/run/a.sock': must be unix:PATH, tcp:HOST:PORT "
+	    "or tls:HOST:PORT", 0, NULL, NULL },
+	{ "", "'': must be unix:PATH, tcp:HOST:PORT or tls:HOST:PORT", 0,
 	    NULL, NULL },
-	{ "/run/a.sock", "'/run/a.sock': must be unix:PATH, tcp:HOST:PORT or tls:HOST:PORT",
-	    0, NULL, NULL },
-	{ "", "'': must be unix:PATH, tcp:HOST:PORT or tls:HOST:PORT", 0, NULL, NULL },
-	{ "UNIX:/a", "'UNIX:/a': must be unix:PATH, tcp:HOST:PORT or tls:HOST:PORT", 0,
-	    NULL, NULL },
+	{ "UNIX:/a", "'UNIX:/a': must be unix:PATH, tcp:HOST:PORT or "
+	    "tls:HOST:PORT", 0, NULL, NULL },
 };
 
 START_TEST(test_endpoint_cases)
@@ -827,7 +829,8 @@ START_TEST(test_file_listen_replaces_default)
 	FILE_FAILS("listen = unix:/a\nlisten = unix:/a\n",
 	    "2: listen: 'unix:/a' given twice");
 	FILE_FAILS("listen = http://x\n",
-	    "1: listen: 'http://x': must be unix:PATH, tcp:HOST:PORT or tls:HOST:PORT");
+	    "1: listen: 'http://x': must be unix:PATH, tcp:HOST:PORT or "
+	    "tls:HOST:PORT");
 }
 END_TEST
 
