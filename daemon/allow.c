@@ -94,42 +94,59 @@ allow_namebuf_size(int which)
 }
 
 /*
+ * Resolves a user (is_group 0) or group name, or a decimal id. Returns
+ * 0 with *id set, or -1 with a message naming what in err. The lookup's
+ * buffer starts at what sysconf() suggests and doubles on ERANGE.
+ */
+static int
+allow_name_id(const char *name, int is_group, uint32_t *id, char *err,
+    size_t errlen)
+{
+	const char *what = is_group ? "group" : "user";
+	struct passwd pw, *pwres = NULL;
+	struct group gr, *grres = NULL;
+	size_t len;
+	char *buf;
+	int rc, found;
+
+	if (allow_parse_id(name, id) == 0)
+		return 0;
+	if (name[0] == '\0')
+		return allow_fail(err, errlen, "empty %s name", what);
+	len = allow_namebuf_size(is_group ? _SC_GETGR_R_SIZE_MAX :
+	    _SC_GETPW_R_SIZE_MAX);
+	for (;;) {
+		if ((buf = malloc(len)) == NULL)
+			return allow_fail(err, errlen, "%s '%s': %s", what,
+			    name, strerror(errno));
+		rc = is_group ? getgrnam_r(name, &gr, buf, len, &grres) :
+		    getpwnam_r(name, &pw, buf, len, &pwres);
+		if (rc != ERANGE || len >= ALLOW_NAMEBUF_MAX)
+			break;
+		free(buf);
+		len *= 2;
+	}
+	found = is_group ? grres != NULL : pwres != NULL;
+	if (rc == 0 && found)
+		*id = is_group ? (uint32_t)gr.gr_gid : (uint32_t)pw.pw_uid;
+	free(buf);
+	if (rc != 0)
+		return allow_fail(err, errlen, "%s '%s': cannot look it up: "
+		    "%s", what, name, strerror(rc));
+	if (!found)
+		return allow_fail(err, errlen, "no %s named '%s' (give a name "
+		    "known to this host or a number)", what, name);
+	return 0;
+}
+
+/*
  * Resolves a user name or a decimal uid. Returns 0 with *uid set, or -1
  * with a message naming what in err.
  */
 int
 allow_user_id(const char *name, uint32_t *uid, char *err, size_t errlen)
 {
-	struct passwd pw, *res = NULL;
-	size_t len;
-	char *buf;
-	int rc;
-
-	if (allow_parse_id(name, uid) == 0)
-		return 0;
-	if (name[0] == '\0')
-		return allow_fail(err, errlen, "empty user name");
-	len = allow_namebuf_size(_SC_GETPW_R_SIZE_MAX);
-	for (;;) {
-		if ((buf = malloc(len)) == NULL)
-			return allow_fail(err, errlen, "user '%s': %s", name,
-			    strerror(errno));
-		rc = getpwnam_r(name, &pw, buf, len, &res);
-		if (rc != ERANGE || len >= ALLOW_NAMEBUF_MAX)
-			break;
-		free(buf);
-		len *= 2;
-	}
-	if (rc == 0 && res != NULL)
-		*uid = (uint32_t)pw.pw_uid;
-	free(buf);
-	if (rc != 0)
-		return allow_fail(err, errlen, "user '%s': cannot look it "
-		    "up: %s", name, strerror(rc));
-	if (res == NULL)
-		return allow_fail(err, errlen, "no user named '%s' (give a "
-		    "name known to this host or a number)", name);
-	return 0;
+	return allow_name_id(name, 0, uid, err, errlen);
 }
 
 /*
@@ -139,36 +156,7 @@ allow_user_id(const char *name, uint32_t *uid, char *err, size_t errlen)
 int
 allow_group_id(const char *name, uint32_t *gid, char *err, size_t errlen)
 {
-	struct group gr, *res = NULL;
-	size_t len;
-	char *buf;
-	int rc;
-
-	if (allow_parse_id(name, gid) == 0)
-		return 0;
-	if (name[0] == '\0')
-		return allow_fail(err, errlen, "empty group name");
-	len = allow_namebuf_size(_SC_GETGR_R_SIZE_MAX);
-	for (;;) {
-		if ((buf = malloc(len)) == NULL)
-			return allow_fail(err, errlen, "group '%s': %s", name,
-			    strerror(errno));
-		rc = getgrnam_r(name, &gr, buf, len, &res);
-		if (rc != ERANGE || len >= ALLOW_NAMEBUF_MAX)
-			break;
-		free(buf);
-		len *= 2;
-	}
-	if (rc == 0 && res != NULL)
-		*gid = (uint32_t)gr.gr_gid;
-	free(buf);
-	if (rc != 0)
-		return allow_fail(err, errlen, "group '%s': cannot look it "
-		    "up: %s", name, strerror(rc));
-	if (res == NULL)
-		return allow_fail(err, errlen, "no group named '%s' (give a "
-		    "name known to this host or a number)", name);
-	return 0;
+	return allow_name_id(name, 1, gid, err, errlen);
 }
 
 /* Returns 1 for the blanks that separate the parts of a rule. */

@@ -262,7 +262,7 @@ int	 tls_wanted(const struct cfg *);
 int	 tls_ctx_new(const struct cfg *, struct ssl_ctx_st **, char *, size_t,
 	    char *, size_t);
 int	 tls_start(struct daemon *);
-int	 tls_reload(struct daemon *);
+int	 tls_reload(struct daemon *, const struct cfg *);
 void	 tls_stop(struct daemon *);
 struct bufferevent *tls_bufferevent(struct daemon *, int);
 int	 tls_peer_identity(struct bufferevent *, struct peer *);

@@ -118,33 +118,43 @@ main_reload_cb(const char *name, const char *was, const char *now,
 static void
 main_reload(struct daemon *d)
 {
-	struct cfg *next, *was;
+	struct cfg *next;
 	char err[1024];
 	int changed, restart = 0, v;
 
 	if (d->d_cfg.cf_file[0] == '\0') {
 		/* Rotated certificates are read again all the same. */
 		if (d->d_tls != NULL)
-			(void)tls_reload(d);
+			(void)tls_reload(d, &d->d_cfg);
 		else
 			log_info("SIGHUP: no configuration file (-f); nothing "
 			    "to reload");
 		return;
 	}
-	if ((next = malloc(sizeof(*next))) == NULL ||
-	    (was = malloc(sizeof(*was))) == NULL) {
+	if ((next = malloc(sizeof(*next))) == NULL) {
 		log_warn("SIGHUP: reload");
-		free(next);
 		return;
 	}
 	if (cfg_load(next, d->d_argc, d->d_argv, err, sizeof(err)) != 0) {
 		log_warnx("SIGHUP: %s; keeping the running configuration",
 		    err);
 		free(next);
-		free(was);
 		return;
 	}
-	memcpy(was, &d->d_cfg, sizeof(*was));
+	/*
+	 * New TLS connections get the certificates as they are now, read
+	 * before anything is applied: if they do not load, the TLS options
+	 * keep what the context in force was built from, so that the
+	 * configuration never claims a client CA that is not asked for.
+	 */
+	if (tls_reload(d, next) == -1) {
+		memcpy(next->cf_tls_cert, d->d_cfg.cf_tls_cert,
+		    sizeof(next->cf_tls_cert));
+		memcpy(next->cf_tls_key, d->d_cfg.cf_tls_key,
+		    sizeof(next->cf_tls_key));
+		memcpy(next->cf_tls_client_ca, d->d_cfg.cf_tls_client_ca,
+		    sizeof(next->cf_tls_client_ca));
+	}
 	changed = cfg_reload(&d->d_cfg, next, main_reload_cb, &restart);
 	free(next);
 	v = d->d_cfg.cf_verbose;
@@ -164,21 +174,6 @@ main_reload(struct daemon *d)
 	    d->d_cfg.cf_free_crit);
 	/* A higher --max-pending may let paused producers go on. */
 	conn_after_done(d);
-	/*
-	 * New TLS connections get the certificates as they are now. If
-	 * they do not load, the options go back to what the context in
-	 * force was built from, so that the configuration never claims
-	 * a client CA that is not asked for.
-	 */
-	if (tls_reload(d) == -1) {
-		memcpy(d->d_cfg.cf_tls_cert, was->cf_tls_cert,
-		    sizeof(d->d_cfg.cf_tls_cert));
-		memcpy(d->d_cfg.cf_tls_key, was->cf_tls_key,
-		    sizeof(d->d_cfg.cf_tls_key));
-		memcpy(d->d_cfg.cf_tls_client_ca, was->cf_tls_client_ca,
-		    sizeof(d->d_cfg.cf_tls_client_ca));
-	}
-	free(was);
 	/* Who may write, as the new rules say (new Hellos use them). */
 	listener_log_access(d);
 	log_info("SIGHUP: %s reloaded: %d options changed, %d of them need "

@@ -291,6 +291,20 @@ metrics_hist(FILE *fp, const char *name, const char *help,
 	fprintf(fp, "%s_count %" PRIu64 "\n", name, cum);
 }
 
+/* Writes a counter family with one sample per known error code. */
+static void
+metrics_by_code(FILE *fp, const char *name, const char *help,
+    const uint64_t *counts)
+{
+	int code;
+
+	metrics_head(fp, name, "counter", help);
+	for (code = 1; code < METRICS_NCODES; code++)
+		if (strcmp(frame_strerror_code(code), "UNKNOWN") != 0)
+			fprintf(fp, "%s{code=\"%s\"} %" PRIu64 "\n", name,
+			    frame_strerror_code(code), counts[code]);
+}
+
 /* Writes the loop's families: reception, refusals, connections. */
 static void
 metrics_format_loop(const struct metrics_snap *ms, FILE *fp)
@@ -308,21 +322,11 @@ metrics_format_loop(const struct metrics_snap *ms, FILE *fp)
 	metrics_one(fp, "algaudit_received_records_total", "counter",
 	    "Records in valid batches handed to the writer.",
 	    ms->ms_recv_records);
-	metrics_head(fp, "algaudit_rejected_records_total", "counter",
+	metrics_by_code(fp, "algaudit_rejected_records_total",
 	    "Records of batches answered with an Error instead of an Ack, "
-	    "by error code.");
-	for (code = 1; code < METRICS_NCODES; code++)
-		if (strcmp(frame_strerror_code(code), "UNKNOWN") != 0)
-			fprintf(fp, "algaudit_rejected_records_total"
-			    "{code=\"%s\"} %" PRIu64 "\n",
-			    frame_strerror_code(code), ms->ms_rejected[code]);
-	metrics_head(fp, "algaudit_errors_sent_total", "counter",
-	    "Error frames sent to producers, by error code.");
-	for (code = 1; code < METRICS_NCODES; code++)
-		if (strcmp(frame_strerror_code(code), "UNKNOWN") != 0)
-			fprintf(fp, "algaudit_errors_sent_total{code=\"%s\"} %"
-			    PRIu64 "\n", frame_strerror_code(code),
-			    ms->ms_errors[code]);
+	    "by error code.", ms->ms_rejected);
+	metrics_by_code(fp, "algaudit_errors_sent_total",
+	    "Error frames sent to producers, by error code.", ms->ms_errors);
 	metrics_head(fp, "algaudit_clock_skew_records_total", "counter",
 	    "Entries stored with the clock-skew flag: the record's event time "
 	    "more than the threshold in force at its receipt ahead of or "

@@ -225,20 +225,20 @@ tls_start(struct daemon *d)
 }
 
 /*
- * SIGHUP: builds a context from the options now in force and makes it
- * the one new connections get. Returns 0, or -1 after logging when it
- * does not build: the old context stays, and the caller must put back
- * the options that describe it.
+ * SIGHUP: builds a context from cf's TLS options and makes it the one
+ * new connections get. Returns 0, or -1 after logging when it does not
+ * build: the old context stays, and the caller must keep the options
+ * it was built from.
  */
 int
-tls_reload(struct daemon *d)
+tls_reload(struct daemon *d, const struct cfg *cf)
 {
 	SSL_CTX *ctx;
 	char err[1024], warn[512];
 
 	if (d->d_tls == NULL)
 		return 0;
-	if (tls_ctx_new(&d->d_cfg, &ctx, warn, sizeof(warn), err,
+	if (tls_ctx_new(cf, &ctx, warn, sizeof(warn), err,
 	    sizeof(err)) == -1) {
 		log_warnx("SIGHUP: %s; new TLS connections keep the previous "
 		    "certificates and client CA", err);
@@ -249,7 +249,7 @@ tls_reload(struct daemon *d)
 	SSL_CTX_free(d->d_tls);
 	d->d_tls = ctx;
 	log_info("SIGHUP: tls: certificates read again (%s; %s)",
-	    d->d_cfg.cf_tls_cert, d->d_cfg.cf_tls_client_ca[0] != '\0' ?
+	    cf->cf_tls_cert, cf->cf_tls_client_ca[0] != '\0' ?
 	    "client certificates required" : "no client certificates");
 	return 0;
 }
